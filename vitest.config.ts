@@ -1,0 +1,39 @@
+import { defineConfig } from "vitest/config";
+
+// Three tiers (see README "Tests"):
+// - unit:   pure code and Pulumi programs under mocks; runs files in parallel.
+// - engine: real Docker engines started by the tests (dockerd on loopback TLS ports, gVisor);
+//           files run one at a time because they share the machine's two cores and its kernel.
+// - e2e:    the local fleet (test hosts = systemd + cloud-init containers); one at a time, slow.
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: "unit",
+          include: ["test/unit/**/*.test.ts", "policy/**/*.test.ts"],
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+        },
+      },
+      {
+        test: {
+          name: "engine",
+          include: ["test/engine/**/*.test.ts"],
+          fileParallelism: false,
+          testTimeout: 180_000,
+          hookTimeout: 300_000,
+        },
+      },
+      {
+        test: {
+          name: "e2e",
+          include: ["test/e2e/**/*.test.ts"],
+          fileParallelism: false,
+          testTimeout: 900_000,
+          hookTimeout: 1_800_000,
+        },
+      },
+    ],
+  },
+});
