@@ -20,7 +20,7 @@ export default defineConfig({
         test: {
           name: "engine",
           include: ["test/engine/**/*.test.ts"],
-          fileParallelism: false,
+          poolOptions: { forks: { singleFork: true } },
           testTimeout: 180_000,
           hookTimeout: 300_000,
         },
@@ -29,7 +29,7 @@ export default defineConfig({
         test: {
           name: "e2e",
           include: ["test/e2e/**/*.test.ts"],
-          fileParallelism: false,
+          poolOptions: { forks: { singleFork: true } },
           testTimeout: 900_000,
           hookTimeout: 1_800_000,
         },

@@ -9,7 +9,10 @@ import { webcrypto } from "node:crypto";
 import * as x509 from "@peculiar/x509";
 import { CertUsage, dockerTlsProfile, ServerAddresses, serverCertSubjectAltNames } from "./profile";
 
-x509.cryptoProvider.set(webcrypto as unknown as Crypto);
+type CryptoKey = webcrypto.CryptoKey;
+type CryptoKeyPair = webcrypto.CryptoKeyPair;
+
+x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
 
 const signingAlgorithm = { name: "ECDSA", hash: "SHA-256" } as const;
 const keyAlgorithm = { name: "ECDSA", namedCurve: "P-256" } as const;

@@ -1,0 +1,32 @@
+/** Outputs of provider-neutral resources: @pulumi/tls keys and certs, @pulumi/command steps, @pulumi/random. */
+import type { OutputsFn } from "./index";
+
+const fakePem = (block: string, n: number) =>
+  `-----BEGIN ${block}-----\nMOCK${n}${"A".repeat(60)}\n-----END ${block}-----\n`;
+
+export const outputs: Record<string, OutputsFn> = {
+  "tls:index/privateKey:PrivateKey": (args, n) => ({
+    privateKeyPem: fakePem(args.inputs.algorithm === "ECDSA" ? "EC PRIVATE KEY" : "RSA PRIVATE KEY", n),
+    privateKeyPemPkcs8: fakePem("PRIVATE KEY", n),
+    privateKeyOpenssh: fakePem("OPENSSH PRIVATE KEY", n),
+    publicKeyPem: fakePem("PUBLIC KEY", n),
+    publicKeyOpenssh: `ecdsa-sha2-nistp256 AAAAmock${n} sandfleet\n`,
+  }),
+  "tls:index/selfSignedCert:SelfSignedCert": (args, n) => ({
+    certPem: fakePem("CERTIFICATE", n),
+    validityStartTime: "2026-01-01T00:00:00Z",
+    validityEndTime: "2036-01-01T00:00:00Z",
+  }),
+  "tls:index/certRequest:CertRequest": (_args, n) => ({ certRequestPem: fakePem("CERTIFICATE REQUEST", n) }),
+  "tls:index/locallySignedCert:LocallySignedCert": (_args, n) => ({
+    certPem: fakePem("CERTIFICATE", n),
+    validityStartTime: "2026-01-01T00:00:00Z",
+    validityEndTime: "2027-01-01T00:00:00Z",
+  }),
+  "command:remote:Command": (args) => ({ stdout: args.inputs.__mockStdout ?? "", stderr: "" }),
+  "command:remote:CopyToRemote": () => ({}),
+  "random:index/randomId:RandomId": (_args, n) => ({ hex: `feed${n}`, b64Std: `mock${n}` }),
+  "random:index/randomPassword:RandomPassword": (_args, n) => ({ result: `mock-password-${n}` }),
+};
+
+export const calls = {};

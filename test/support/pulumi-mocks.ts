@@ -1,0 +1,86 @@
+/**
+ * The one shared Pulumi mock helper. Runs Pulumi programs and components without an engine or cloud
+ * credentials (`pulumi.runtime.setMocks`), recording every resource registered so tests can assert on
+ * the resource graph. Unmocked provider functions (`call`) throw, so a gap fails loudly.
+ *
+ * Order matters: call `installPulumiMocks()` BEFORE importing the code under test (dynamic `import()`),
+ * and `vi.resetModules()` between programs in one file.
+ *
+ * Providers add the computed outputs of their resource types (ids, IPs, PEMs) in `mock-outputs/<provider>.ts`,
+ * registered in `mock-outputs/index.ts`.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { computedOutputs, mockCalls } from "./mock-outputs";
+
+export interface RecordedResource {
+  type: string;
+  name: string;
+  /** Inputs as the program passed them (secrets unwrapped). */
+  inputs: Record<string, any>;
+  /** Inputs merged with the mocked computed outputs. */
+  state: Record<string, any>;
+  id: string;
+  provider?: string;
+}
+
+export interface MockRecorder {
+  resources: RecordedResource[];
+  ofType(type: string): RecordedResource[];
+  named(name: string): RecordedResource;
+}
+
+export interface MockOptions {
+  project?: string;
+  stack?: string;
+  /** Full config keys, e.g. `{ "sandfleet:provider": "hetzner", "hcloud:token": "x" }`; objects are JSON-encoded. */
+  config?: Record<string, unknown>;
+  secretKeys?: string[];
+  preview?: boolean;
+}
+
+export function installPulumiMocks(options: MockOptions = {}): MockRecorder {
+  const resources: RecordedResource[] = [];
+  const config: Record<string, string> = {};
+  for (const [key, value] of Object.entries(options.config ?? {})) {
+    config[key] = typeof value === "string" ? value : JSON.stringify(value);
+  }
+  pulumi.runtime.setAllConfig(config, options.secretKeys ?? []);
+  let counter = 0;
+  pulumi.runtime.setMocks(
+    {
+      newResource(args) {
+        counter += 1;
+        const id = `${args.name}-id`;
+        const computed = computedOutputs(args, counter);
+        const state = { ...args.inputs, ...computed };
+        resources.push({ type: args.type, name: args.name, inputs: args.inputs, state, id, provider: args.provider });
+        return { id: computed.__id ?? id, state };
+      },
+      call(args) {
+        const handler = mockCalls[args.token];
+        if (!handler) throw new Error(`unmocked provider function ${args.token}; add it to test/support/mock-outputs`);
+        return handler(args.inputs);
+      },
+    },
+    options.project ?? "sandfleet",
+    options.stack ?? "test",
+    options.preview ?? false,
+  );
+  return {
+    resources,
+    ofType: (type) => resources.filter((r) => r.type === type),
+    named: (name) => {
+      const found = resources.find((r) => r.name === name);
+      if (!found) throw new Error(`no resource named ${name}; have: ${resources.map((r) => r.name).join(", ")}`);
+      return found;
+    },
+  };
+}
+
+/** Resolves an Output's value under mocks (secret or not). */
+export function valueOf<T>(output: pulumi.Input<T>): Promise<T> {
+  return new Promise((resolve) => pulumi.output(output).apply((v) => {
+    resolve(v as T);
+    return v;
+  }));
+}
