@@ -71,8 +71,21 @@ export interface ServerSpec {
    * Renders this server's cloud-init user-data, given the device path under which the provider will
    * attach the data volume (e.g. `/dev/disk/by-id/scsi-0HC_Volume_123`). Never contains secrets.
    */
-  userData: (volumeDevice: pulumi.Output<string> | undefined) => pulumi.Output<string>;
+  userData: (volumeDevice: pulumi.Output<string> | undefined, host?: HostNetworkHints) => pulumi.Output<string>;
   labels: Record<string, string>;
+}
+
+/**
+ * Network facts a provider knows before the server exists and the host must configure itself, because
+ * the cloud routes them to the server but does not put them on an interface (optional: a renderer that
+ * ignores them still works, the facts just stay unconfigured on the host).
+ */
+export interface HostNetworkHints {
+  /**
+   * Extra public IPv4 addresses routed to this server that the OS must bind to its public interface
+   * (a Hetzner floating IP, a DigitalOcean reserved IP's anchor, ...), as plain addresses without prefix.
+   */
+  extraPublicIpv4s?: pulumi.Output<string>[];
 }
 
 export interface PlatformSpec extends ServerSpec {
