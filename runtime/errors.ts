@@ -1,0 +1,109 @@
+/**
+ * Typed errors of the pool runtime. Every message names what happened and what to change, so an operator
+ * reading a log line knows the fix without opening the source.
+ *
+ * The sandbox helper (runtime/docker, runtime/sandbox) may append classes at the end of this file.
+ */
+export { RegistryError } from "./registry/schema";
+
+/** Base class of every error the runtime raises on purpose; `code` is stable for programmatic checks. */
+export class SandfleetError extends Error {
+  override name = "SandfleetError";
+  readonly code: string = "SANDFLEET_ERROR";
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/** Pool options are invalid (unknown key, bad value or bad SANDFLEET_* environment variable). */
+export class InvalidOptionsError extends SandfleetError {
+  override name = "InvalidOptionsError";
+  override readonly code: string = "INVALID_OPTIONS";
+}
+
+/** `acquire()` was called on a pool that is closing or closed. */
+export class PoolClosedError extends SandfleetError {
+  override name = "PoolClosedError";
+  override readonly code: string = "POOL_CLOSED";
+  constructor(message = "the pool is closed; create a new pool with createPool() instead of reusing a closed one") {
+    super(message);
+  }
+}
+
+/**
+ * `acquire()` did not get a sandbox before its deadline. Subclasses say why when the reason is known
+ * ({@link PoolExhaustedError}: no capacity; {@link EndpointUnavailableError}: no healthy endpoint).
+ */
+export class AcquireTimeoutError extends SandfleetError {
+  override name = "AcquireTimeoutError";
+  override readonly code: string = "ACQUIRE_TIMEOUT";
+  constructor(
+    message: string,
+    readonly timeoutMs: number,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** The deadline passed while every eligible endpoint was full (maxContainers) or the pool was at maxTotal. */
+export class PoolExhaustedError extends AcquireTimeoutError {
+  override name = "PoolExhaustedError";
+  override readonly code: string = "POOL_EXHAUSTED";
+}
+
+/** The deadline passed while every endpoint matching the request was unresponsive, draining or backing off. */
+export class EndpointUnavailableError extends AcquireTimeoutError {
+  override name = "EndpointUnavailableError";
+  override readonly code: string = "ENDPOINT_UNAVAILABLE";
+}
+
+/** The request's required affinity matches no endpoint of the registry at all: waiting cannot help. */
+export class NoMatchingEndpointError extends SandfleetError {
+  override name = "NoMatchingEndpointError";
+  override readonly code: string = "NO_MATCHING_ENDPOINT";
+}
+
+/** `acquire()` was called with an invalid request (unknown profile, malformed affinity, bad timeout). */
+export class InvalidAcquireRequestError extends SandfleetError {
+  override name = "InvalidAcquireRequestError";
+  override readonly code: string = "INVALID_ACQUIRE_REQUEST";
+}
+
+/** A Docker API call did not answer within its deadline (a frozen or black-holed host). */
+export class DockerCallTimeoutError extends SandfleetError {
+  override name = "DockerCallTimeoutError";
+  override readonly code: string = "DOCKER_CALL_TIMEOUT";
+}
+
+/** The TLS handshake with an endpoint failed (wrong CA, client cert without client_auth, name mismatch). */
+export class TlsHandshakeError extends SandfleetError {
+  override name = "TlsHandshakeError";
+  override readonly code: string = "TLS_HANDSHAKE";
+}
+
+/** A command ran longer than its `timeoutMs`. */
+export class ExecTimeoutError extends SandfleetError {
+  override name = "ExecTimeoutError";
+  override readonly code: string = "EXEC_TIMEOUT";
+}
+
+/** The sandbox's container or channel is gone (container died, endpoint lost); acquire a new sandbox. */
+export class SandboxBrokenError extends SandfleetError {
+  override name = "SandboxBrokenError";
+  override readonly code: string = "SANDBOX_BROKEN";
+}
+
+/** The sandbox was used after `release()`; sandboxes are single-use, acquire a new one. */
+export class SandboxReleasedError extends SandfleetError {
+  override name = "SandboxReleasedError";
+  override readonly code: string = "SANDBOX_RELEASED";
+}
+
+/** The lease ran past `maxLeaseMs` and the pool reclaimed (destroyed) the sandbox. */
+export class LeaseExpiredError extends SandfleetError {
+  override name = "LeaseExpiredError";
+  override readonly code: string = "LEASE_EXPIRED";
+}
+
+// ---- classes added by the sandbox helper (runtime/docker, runtime/sandbox) go below this line ----
