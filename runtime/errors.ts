@@ -4,7 +4,9 @@
  *
  * The sandbox helper (runtime/docker, runtime/sandbox) may append classes at the end of this file.
  */
+import type { TlsFailureKind } from "./docker/tls-failure";
 export { RegistryError } from "./registry/schema";
+export type { TlsFailureKind };
 
 /** Base class of every error the runtime raises on purpose; `code` is stable for programmatic checks. */
 export class SandfleetError extends Error {
@@ -31,8 +33,9 @@ export class PoolClosedError extends SandfleetError {
 }
 
 /**
- * `acquire()` did not get a sandbox before its deadline. Subclasses say why when the reason is known
- * ({@link PoolExhaustedError}: no capacity; {@link EndpointUnavailableError}: no healthy endpoint).
+ * `acquire()` did not get a sandbox before its deadline. {@link PoolExhaustedError} when capacity was the
+ * reason; otherwise `cause` tells (an {@link EndpointUnavailableError} when no matching endpoint was healthy,
+ * or the last create failure).
  */
 export class AcquireTimeoutError extends SandfleetError {
   override name = "AcquireTimeoutError";
@@ -52,10 +55,21 @@ export class PoolExhaustedError extends AcquireTimeoutError {
   override readonly code: string = "POOL_EXHAUSTED";
 }
 
-/** The deadline passed while every endpoint matching the request was unresponsive, draining or backing off. */
-export class EndpointUnavailableError extends AcquireTimeoutError {
+/**
+ * An endpoint cannot be reached (connection refused/reset, host unreachable) or, raised by the pool as the
+ * `cause` of an {@link AcquireTimeoutError}, every endpoint matching a request was unresponsive, draining or
+ * backing off.
+ */
+export class EndpointUnavailableError extends SandfleetError {
   override name = "EndpointUnavailableError";
   override readonly code: string = "ENDPOINT_UNAVAILABLE";
+  constructor(
+    readonly endpointId: string,
+    detail: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`endpoint ${endpointId}: ${detail}`, options);
+  }
 }
 
 /** The request's required affinity matches no endpoint of the registry at all: waiting cannot help. */
@@ -74,24 +88,41 @@ export class InvalidAcquireRequestError extends SandfleetError {
 export class DockerCallTimeoutError extends SandfleetError {
   override name = "DockerCallTimeoutError";
   override readonly code: string = "DOCKER_CALL_TIMEOUT";
+  constructor(
+    readonly endpointId: string,
+    readonly what: string,
+    readonly timeoutMs: number,
+  ) {
+    super(
+      `endpoint ${endpointId}: ${what} got no answer within ${timeoutMs} ms; the host is frozen, overloaded or ` +
+        `black-holed (check dockerd there), or raise callTimeoutMs if it is merely slow`,
+    );
+  }
 }
 
 /** The TLS handshake with an endpoint failed (wrong CA, client cert without client_auth, name mismatch). */
 export class TlsHandshakeError extends SandfleetError {
   override name = "TlsHandshakeError";
   override readonly code: string = "TLS_HANDSHAKE";
-}
-
-/** A command ran longer than its `timeoutMs`. */
-export class ExecTimeoutError extends SandfleetError {
-  override name = "ExecTimeoutError";
-  override readonly code: string = "EXEC_TIMEOUT";
+  constructor(
+    readonly endpointId: string,
+    readonly kind: TlsFailureKind,
+    detail: string,
+  ) {
+    super(`endpoint ${endpointId}: TLS handshake failed (${kind}): ${detail}`);
+  }
 }
 
 /** The sandbox's container or channel is gone (container died, endpoint lost); acquire a new sandbox. */
 export class SandboxBrokenError extends SandfleetError {
   override name = "SandboxBrokenError";
   override readonly code: string = "SANDBOX_BROKEN";
+  constructor(
+    readonly containerId: string,
+    reason: string,
+  ) {
+    super(`sandbox ${containerId.slice(0, 12)} is broken: ${reason}; release it and acquire a new one`);
+  }
 }
 
 /** The sandbox was used after `release()`; sandboxes are single-use, acquire a new one. */
