@@ -53,6 +53,12 @@ export interface ProtectionOptions {
 
 /** A provider's resources in one stack, able to create the platform server and workspace pools. */
 export interface ProviderSite {
+  /**
+   * The login user this provider's images give the stack's SSH keys to (`root` on Hetzner, `admin` on
+   * AWS Debian images). The core renders cloud-init for it and the post-boot step logs in as it
+   * (with sudo unless root). @default "root"
+   */
+  readonly sshUser?: string;
   createPlatform(spec: PlatformSpec): ProvisionedPlatform;
   createWorkspacePool(spec: WorkspacePoolSpec): ProvisionedServer[];
 }
