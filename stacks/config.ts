@@ -1,0 +1,539 @@
+/**
+ * The stack config (namespace `sandfleet`), parsed once at the edge into a typed {@link StackConfig}.
+ *
+ * `parseStackConfig` is pure (no @pulumi import) so the cost CLI and tests can use it on a stack file;
+ * the program reads the engine's config with `readStackConfig()` (stacks/read-stack-config.ts).
+ * Every problem is reported as `sandfleet:<key>: <rule>; <fix>` and all problems are reported at once.
+ */
+import { z } from "zod";
+import {
+  addressPlanProblems,
+  MAX_NETWORK_PREFIX,
+  MAX_SERVERS_PER_POOL,
+  MIN_NETWORK_PREFIX,
+} from "../components/fleet/address-plan";
+import { checkCidr, isPrivateIpv4Range, parseIpv4Cidr } from "../components/fleet/ip-cidr";
+import { POOL_NAME_PATTERN } from "../components/fleet/naming";
+import type { ProviderName } from "../components/provider";
+import { providerRegistry, type ProviderRegistry } from "./providers";
+
+export const CONFIG_NAMESPACE = "sandfleet";
+
+/** Raised for an invalid stack config; the message lists every problem with its key and fix. */
+export class StackConfigError extends Error {
+  override readonly name = "StackConfigError";
+  constructor(readonly problems: string[]) {
+    super(`invalid stack config:\n  ${problems.join("\n  ")}`);
+  }
+}
+
+/** Ports nothing may publish: SSH is admin-only, 2376 is the private Docker API, 2375 is unauthenticated Docker. */
+const RESERVED_PORTS: Record<number, string> = {
+  22: "SSH is reachable only from adminCidrs",
+  2375: "2375 is Docker without TLS and is never opened",
+  2376: "2376 is the Docker API, reachable only from the private network",
+};
+const MAX_CA_LEAF_VALIDITY_HOURS = 5 * 8760;
+const LABEL_PATTERN = /^[a-z0-9]([a-z0-9_.-]{0,61}[a-z0-9])?$/;
+/** Labels the registry sets itself, so the runtime's affinity rules can rely on them. */
+const RESERVED_LABELS = ["provider", "region", "location", "pool"];
+const SSH_PUBLIC_KEY =
+  /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com) [A-Za-z0-9+/]+={0,3}( .*)?$/;
+const DNS_NAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
+const DNS_RECORD = /^(@|([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*)$/;
+const IMAGE_REF = /^[a-z0-9]+([._-][a-z0-9]+)*(\.[a-z0-9-]+)*(:[0-9]+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*(:[\w][\w.-]{0,127})?(@sha256:[a-f0-9]{64})?$/;
+
+// The engine hands every value over as a string (objects as JSON); stack files give typed YAML.
+// Accept both, without `z.coerce` (which would turn "false" into true).
+const bool = (def: boolean) =>
+  z.preprocess((v) => (v === "true" ? true : v === "false" ? false : v), z.boolean()).default(def);
+const int = (min: number, max: number, rule: string) =>
+  z.preprocess(
+    (v) => (typeof v === "string" && /^-?\d+$/.test(v.trim()) ? Number(v) : v),
+    z.number().int(`must be a whole number; ${rule}`).min(min, rule).max(max, rule),
+  );
+const num = (min: number, max: number, rule: string) =>
+  z.preprocess(
+    (v) => (typeof v === "string" && /^-?\d+(\.\d+)?$/.test(v.trim()) ? Number(v) : v),
+    z.number().gt(min, rule).max(max, rule),
+  );
+
+const port = z.preprocess(
+  (v) => (typeof v === "string" && /^\d+$/.test(v) ? Number(v) : v),
+  z
+    .number()
+    .int()
+    .min(1, "a port is 1-65535")
+    .max(65535, "a port is 1-65535")
+    .superRefine((p, ctx) => {
+      if (RESERVED_PORTS[p]) ctx.addIssue({ code: z.ZodIssueCode.custom, message: `port ${p} cannot be published: ${RESERVED_PORTS[p]}; remove it` });
+    }),
+);
+
+const volumeGb = (def: number) =>
+  int(0, 10240, "use 0 (no volume) or 10 to 10240 GB")
+    .refine((n) => n === 0 || n >= 10, "use 0 (no volume) or 10 to 10240 GB")
+    .default(def);
+
+const loadBalancerSchema = z
+  .object({
+    /** @default false */
+    enabled: bool(false),
+    /** Provider-specific type/size (Hetzner `lb11`). @default the provider's smallest */
+    type: z.string().min(1).optional(),
+    /** Listen port -> platform port; a bare number means the same port on both. @default [80, 443] */
+    ports: z
+      .array(z.union([port.transform((p) => ({ listen: p, target: p })), z.object({ listen: port, target: port }).strict()]))
+      .min(1, "a load balancer needs at least one port, e.g. [80, 443]")
+      .default([80, 443]),
+    /** Platform port the health check probes. @default the first target port */
+    healthCheckPort: port.optional(),
+  })
+  .strict();
+
+const platformSchema = z
+  .object({
+    /** Server type / size, e.g. `cx32`. Required. */
+    serverType: z.string({ required_error: "is required; set the platform server's type, e.g. cx32" }).min(1),
+    /** @default the stack's `location` */
+    location: z.string().min(1).optional(),
+    /** Data volume for the platform's services. @default 20 */
+    volumeGb: volumeGb(20),
+    /** A stable public IP (floating / elastic / reserved / static). @default true */
+    floatingIp: bool(true),
+    /** @default disabled */
+    loadBalancer: loadBalancerSchema.default({}),
+    /** Ports the platform server serves itself to the internet (e.g. [80, 443]). @default [] */
+    publicPorts: z.array(port).default([]),
+  })
+  .strict();
+
+const poolSchema = z
+  .object({
+    /** Number of workspace servers. Required. */
+    count: int(0, 100_000, `use 0 to ${MAX_SERVERS_PER_POOL}`),
+    /** Server type / size, e.g. `cx42`. Required. */
+    serverType: z.string({ required_error: "is required; set the pool's server type, e.g. cx42" }).min(1),
+    /** @default the stack's `provider` */
+    provider: z.string().min(1).optional(),
+    /** @default the stack's `location` (required when the pool uses another provider) */
+    location: z.string().min(1).optional(),
+    /** Volume for /var/lib/docker; 0 = the server's local disk. @default 0 */
+    volumeGb: volumeGb(0),
+    /** Containers the pool may keep on each server. Required. */
+    maxContainers: int(1, 1000, "use 1 to 1000 containers per server"),
+    /** Share for the `weighted` placement strategy. @default 1 */
+    weight: num(0, 1000, "use a number above 0 and at most 1000").default(1),
+    /** Extra endpoint labels for affinity rules (e.g. tier). @default { tier: <pool name> } */
+    labels: z.record(z.string(), z.string()).default({}),
+    /** Spot / preemptible capacity where the provider offers it. @default false */
+    spot: bool(false),
+    /** Spread servers over physical hosts where the provider offers it. @default true */
+    spread: bool(true),
+    /** Keep the servers but tell the runtime to place nothing new there (before removing a pool). @default false */
+    draining: bool(false),
+    /** Explicit /24 address block in networkCidr (1..); @default derived from the pool name */
+    addressBlock: int(1, 65535, "use a block index of 1 or more").optional(),
+  })
+  .strict();
+
+const cloudflareSchema = z
+  .object({
+    /** Zone id (32 hex characters, Cloudflare dashboard -> Overview). Required. */
+    zoneId: z.string().regex(/^[0-9a-f]{32}$/, "must be the 32-character hex zone id from the Cloudflare dashboard"),
+    /** The zone's domain, e.g. `example.com`. Required. */
+    domain: z.string().regex(DNS_NAME, "must be a lower-case domain name such as example.com"),
+    /** Record name of the platform inside the domain (`@` = apex). @default `sandfleet-<stack>` */
+    platformRecord: z.string().regex(DNS_RECORD, "must be a DNS name relative to the domain (e.g. sandbox) or @").optional(),
+    /** Proxy the platform record through Cloudflare (HTTP(S) only). @default false */
+    proxied: bool(false),
+    /** Also create `ws-<pool>-<n>.<stack>.<domain>` records for workspace servers. @default false */
+    workspaceRecords: bool(false),
+    /** @default 300 */
+    ttl: int(60, 86400, "use 60 to 86400 seconds").default(300),
+  })
+  .strict();
+
+const dockerSchema = z
+  .object({
+    /** `upstream` (Docker's and gVisor's apt repositories) or `distro` (Debian packages). @default upstream */
+    packageSource: z.enum(["upstream", "distro"]).default("upstream"),
+    /** runsc platform: `systrap` on VMs, `kvm` only on bare metal, `ptrace` as fallback. @default systrap */
+    gvisorPlatform: z.enum(["systrap", "ptrace", "kvm"]).default("systrap"),
+    /** runsc network: `sandbox` (gVisor's netstack), `none`, or `host` (test only). @default sandbox */
+    gvisorNetwork: z.enum(["sandbox", "none", "host"]).default("sandbox"),
+    /** Images every workspace server pulls at boot. @default [] */
+    prePullImages: z.array(z.string().regex(IMAGE_REF, "must be an image reference such as python:3.12-slim")).default([]),
+  })
+  .strict();
+
+const tlsSchema = z
+  .object({
+    /** Validity of server and client certs. @default 8760 (one year) */
+    validityHours: int(24, MAX_CA_LEAF_VALIDITY_HOURS, `use 24 to ${MAX_CA_LEAF_VALIDITY_HOURS} hours (the CA lives 10 years)`).default(8760),
+    /** Bump to re-issue every server and client cert (and their keys) on the next `pulumi up`. @default 0 */
+    epoch: int(0, 1_000_000, "use a whole number of 0 or more").default(0),
+  })
+  .strict();
+
+const protectionSchema = z
+  .object({
+    /** Cloud-side delete protection on servers (and volumes). @default false */
+    deleteProtection: bool(false),
+    /** Keep data volumes when the stack is destroyed (`retainOnDelete`). @default false */
+    retainVolumes: bool(false),
+  })
+  .strict();
+
+const stringList = (item: z.ZodTypeAny) =>
+  z.preprocess((v) => (typeof v === "string" && v.trim().startsWith("[") ? safeJson(v) : v), z.array(item));
+
+/** Field-local rules run even when other keys are wrong, so one run reports as much as possible. */
+function adminCidrRules(adminCidrs: string[], ctx: z.RefinementCtx): void {
+  const fail = (path: (string | number)[], message: string) => ctx.addIssue({ code: z.ZodIssueCode.custom, path, message });
+  if (adminCidrs.length === 0) {
+    fail([], "is empty; SSH needs at least one admin range; set your office/VPN range, e.g. 198.51.100.0/24");
+  }
+  adminCidrs.forEach((cidr) => {
+    const check = checkCidr(cidr);
+    if (!check.ok && check.reason === "syntax") {
+      fail([], `${JSON.stringify(cidr)} is not a CIDR; write an address with a prefix, e.g. 198.51.100.0/24 or 203.0.113.7/32`);
+    } else if (!check.ok) {
+      fail([], `${cidr} has host bits set; use the network address${check.suggestion ? `, e.g. ${check.suggestion}` : ""}`);
+    } else if (check.prefix === 0) {
+      fail([], `${cidr} opens SSH to the internet; set your office/VPN range, e.g. 198.51.100.0/24`);
+    }
+  });
+  if (new Set(adminCidrs).size !== adminCidrs.length) fail([], "lists a range twice; remove the duplicate");
+}
+
+function sshPublicKeyRules(keys: string[], ctx: z.RefinementCtx): void {
+  keys.forEach((key, i) => {
+    if (/PRIVATE KEY/.test(key)) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: [i], message: "is a private key; never put private keys here, use the .pub file's content" });
+    } else if (!SSH_PUBLIC_KEY.test(key.trim())) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: [i], message: "is not an OpenSSH public key; paste one line of a .pub file, e.g. 'ssh-ed25519 AAAA... you@host'" });
+    }
+  });
+}
+
+function buildSchema(registry: ProviderRegistry) {
+  const providerNames = Object.keys(registry) as ProviderName[];
+  const providerSchemaShape: Record<string, z.ZodTypeAny> = {};
+  for (const [name, entry] of Object.entries(registry)) {
+    providerSchemaShape[name] = (entry?.configSchema ?? z.record(z.unknown())).optional();
+  }
+  return z
+    .object({
+      /** Cloud of the platform server and the default for pools. Required. */
+      provider: z.string({ required_error: `is required; set it to one of: ${providerNames.join(", ")}` }),
+      /** Default location / region / zone of the stack provider, e.g. `fsn1`. Required. */
+      location: z.string({ required_error: "is required; set the provider's location, e.g. fsn1 for Hetzner Falkenstein" }).min(1),
+      /** Private network range. @default 10.0.0.0/16 */
+      networkCidr: z.string().default("10.0.0.0/16"),
+      platform: platformSchema,
+      pools: z.record(z.string(), poolSchema),
+      /** Where SSH may come from. Required, never the whole internet. */
+      adminCidrs: stringList(z.string()).superRefine(adminCidrRules),
+      /** Extra admin keys (OpenSSH public keys). @default [] */
+      sshPublicKeys: stringList(z.string()).superRefine(sshPublicKeyRules).default([]),
+      /** The deploy key's private half (secret) when you bring your own; @default generated by the stack */
+      deployPrivateKey: z.string().optional(),
+      /** The deploy key's public half (OpenSSH), required with deployPrivateKey. */
+      deployPublicKey: z.string().optional(),
+      cloudflare: cloudflareSchema.optional(),
+      docker: dockerSchema.default({}),
+      tls: tlsSchema.default({}),
+      protection: protectionSchema.default({}),
+      ...providerSchemaShape,
+    })
+    .strict()
+    .superRefine((c, ctx) => crossFieldRules(c as unknown as RawParsed, ctx, registry));
+}
+
+interface RawParsed {
+  provider: string;
+  location: string;
+  networkCidr: string;
+  platform: z.infer<typeof platformSchema>;
+  pools: Record<string, z.infer<typeof poolSchema>>;
+  adminCidrs: string[];
+  sshPublicKeys: string[];
+  deployPrivateKey?: string;
+  deployPublicKey?: string;
+  cloudflare?: z.infer<typeof cloudflareSchema>;
+  [provider: string]: unknown;
+}
+
+function crossFieldRules(c: RawParsed, ctx: z.RefinementCtx, registry: ProviderRegistry): void {
+  const fail = (path: (string | number)[], message: string) =>
+    ctx.addIssue({ code: z.ZodIssueCode.custom, path, message });
+  const available = Object.keys(registry);
+  if (!available.includes(c.provider)) {
+    fail(["provider"], `"${c.provider}" is not an available provider; use one of: ${available.join(", ")}`);
+  }
+
+  // Network range: private, and able to hold the address plan.
+  const network = parseIpv4Cidr(c.networkCidr);
+  if (!network) {
+    fail(["networkCidr"], `${c.networkCidr} is not an IPv4 network in CIDR notation; use e.g. 10.0.0.0/16`);
+  } else if (!isPrivateIpv4Range(network)) {
+    fail(["networkCidr"], `${c.networkCidr} is not a private (RFC 1918) range; use e.g. 10.0.0.0/16`);
+  } else if (network.prefix < MIN_NETWORK_PREFIX || network.prefix > MAX_NETWORK_PREFIX) {
+    fail(["networkCidr"], `/${network.prefix} cannot hold a platform block and pool blocks; use a prefix from /${MIN_NETWORK_PREFIX} to /${MAX_NETWORK_PREFIX}, e.g. 10.0.0.0/16`);
+  }
+
+  if ((c.deployPrivateKey === undefined) !== (c.deployPublicKey === undefined)) {
+    fail([c.deployPrivateKey === undefined ? "deployPrivateKey" : "deployPublicKey"], "deployPrivateKey and deployPublicKey go together; set both, or neither to let the stack generate the deploy key");
+  }
+  if (c.deployPrivateKey !== undefined && !/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(c.deployPrivateKey)) {
+    fail(["deployPrivateKey"], "is not a PEM/OpenSSH private key; set it with 'pulumi config set --secret sandfleet:deployPrivateKey < key'");
+  }
+  if (c.deployPublicKey !== undefined && !SSH_PUBLIC_KEY.test(c.deployPublicKey.trim())) {
+    fail(["deployPublicKey"], "is not an OpenSSH public key; use the content of the key's .pub file");
+  }
+
+  // Platform ports.
+  const lb = c.platform.loadBalancer;
+  const listens = lb.ports.map((p) => p.listen);
+  const duplicate = listens.find((p, i) => listens.indexOf(p) !== i);
+  if (duplicate !== undefined) fail(["platform", "loadBalancer", "ports"], `listen port ${duplicate} appears twice; each listen port needs its own entry`);
+  if (new Set(c.platform.publicPorts).size !== c.platform.publicPorts.length) fail(["platform", "publicPorts"], "lists a port twice; remove the duplicate");
+  if (lb.healthCheckPort !== undefined && !lb.enabled) fail(["platform", "loadBalancer", "healthCheckPort"], "is set but the load balancer is disabled; set platform.loadBalancer.enabled: true or remove it");
+
+  // Pools.
+  const poolNames = Object.keys(c.pools);
+  if (poolNames.length === 0) fail(["pools"], "is empty; define at least one pool, e.g. pools: { standard: { count: 2, serverType: cx32, maxContainers: 10 } }");
+  else if (poolNames.every((n) => c.pools[n].count === 0)) fail(["pools"], "has no workspace servers; set count: 1 or more on at least one pool");
+  const usedProviders = new Set<string>([c.provider]);
+  for (const name of poolNames) {
+    const pool = c.pools[name];
+    if (!POOL_NAME_PATTERN.test(name)) {
+      fail(["pools", name], `pool name "${name}" is not DNS-safe; use 1-20 lower-case letters, digits or '-', starting with a letter, e.g. standard`);
+    }
+    const provider = pool.provider ?? c.provider;
+    usedProviders.add(provider);
+    if (!available.includes(provider)) {
+      fail(["pools", name, "provider"], `"${provider}" is not an available provider; use one of: ${available.join(", ")}`);
+    }
+    if (provider !== c.provider && pool.location === undefined) {
+      fail(["pools", name, "location"], `is required because the pool uses provider ${provider}, not the stack's ${c.provider}; set the ${provider} location`);
+    }
+    for (const [key, value] of Object.entries(pool.labels)) {
+      if (RESERVED_LABELS.includes(key)) fail(["pools", name, "labels", key], `"${key}" is set by sandfleet itself; remove it (reserved: ${RESERVED_LABELS.join(", ")})`);
+      else if (!LABEL_PATTERN.test(key)) fail(["pools", name, "labels", key], "label keys are 1-63 lower-case letters, digits, '.', '_' or '-'; rename it");
+      if (!LABEL_PATTERN.test(value)) fail(["pools", name, "labels", key], `value ${JSON.stringify(value)} is not a label value; use 1-63 lower-case letters, digits, '.', '_' or '-'`);
+    }
+  }
+  if (network && isPrivateIpv4Range(network) && network.prefix >= MIN_NETWORK_PREFIX && network.prefix <= MAX_NETWORK_PREFIX) {
+    const plan = addressPlanProblems({
+      networkCidr: c.networkCidr,
+      pools: poolNames.filter((n) => POOL_NAME_PATTERN.test(n)).map((n) => ({ name: n, count: c.pools[n].count, addressBlock: c.pools[n].addressBlock })),
+    });
+    for (const problem of plan) fail(problem.path.split("."), problem.message);
+  }
+
+  // Provider-specific sections only for providers the stack uses.
+  for (const name of available) {
+    if (c[name] !== undefined && !usedProviders.has(name)) {
+      fail([name], `is set but no server uses provider ${name}; remove it, or set provider (or pools.<name>.provider) to ${name}`);
+    }
+  }
+
+  // Cloudflare.
+  if (c.cloudflare?.proxied && !lb.enabled && !c.platform.publicPorts.some((p) => p === 80 || p === 443)) {
+    fail(["cloudflare", "proxied"], "proxies only HTTP(S), but the platform serves neither 80 nor 443; enable platform.loadBalancer or add 80/443 to platform.publicPorts, or set proxied: false");
+  }
+}
+
+export type ProviderConfigs = Partial<Record<ProviderName, Record<string, unknown>>>;
+
+export interface PoolConfig {
+  name: string;
+  provider: ProviderName;
+  location: string;
+  count: number;
+  serverType: string;
+  volumeGb: number;
+  maxContainers: number;
+  weight: number;
+  /** User labels plus `tier` (default: the pool's name). */
+  labels: Record<string, string>;
+  spot: boolean;
+  spread: boolean;
+  draining: boolean;
+  addressBlock?: number;
+}
+
+/** The typed stack config. Defaults are applied; every value has passed its rule. */
+export interface StackConfig {
+  stack: string;
+  provider: ProviderName;
+  location: string;
+  networkCidr: string;
+  platform: {
+    serverType: string;
+    location: string;
+    volumeGb: number;
+    floatingIp: boolean;
+    loadBalancer: { enabled: boolean; type?: string; ports: { listen: number; target: number }[]; healthCheckPort: number };
+    publicPorts: number[];
+  };
+  /** In config order. */
+  pools: PoolConfig[];
+  adminCidrs: string[];
+  sshPublicKeys: string[];
+  deployKey?: { privateKey: string; publicKey: string };
+  cloudflare?: { zoneId: string; domain: string; platformRecord: string; proxied: boolean; workspaceRecords: boolean; ttl: number };
+  docker: {
+    packageSource: "upstream" | "distro";
+    gvisorPlatform: "systrap" | "ptrace" | "kvm";
+    gvisorNetwork: "sandbox" | "none" | "host";
+    prePullImages: string[];
+  };
+  tls: { validityHours: number; epoch: number };
+  protection: { deleteProtection: boolean; retainVolumes: boolean };
+  /** `sandfleet:<provider>` sections, validated by each provider's schema (defaults applied). */
+  providers: ProviderConfigs;
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+/**
+ * Takes the config as the engine (`pulumi.runtime.allConfig()`) or a stack file's `config:` map gives
+ * it: keys `sandfleet:<key>`; other namespaces (`hcloud:token`, ...) are ignored. Object values may be
+ * JSON strings (the engine's form) or objects (a parsed YAML file).
+ */
+export function namespacedValues(raw: Record<string, unknown>): Record<string, unknown> {
+  const values: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(raw)) {
+    if (!key.startsWith(`${CONFIG_NAMESPACE}:`)) continue;
+    const name = key.slice(CONFIG_NAMESPACE.length + 1);
+    values[name] = typeof value === "string" && /^\s*[[{]/.test(value) ? safeJson(value) : value;
+  }
+  return values;
+}
+
+function describeIssue(issue: z.ZodIssue, input: Record<string, unknown>): string {
+  const key = `${CONFIG_NAMESPACE}:${issue.path.map(String).join(".")}`;
+  switch (issue.code) {
+    case z.ZodIssueCode.unrecognized_keys: {
+      const where = issue.path.length ? key : CONFIG_NAMESPACE;
+      return issue.keys
+        .map((k) => `${where === CONFIG_NAMESPACE ? `${CONFIG_NAMESPACE}:${k}` : `${where}.${k}`}: unknown key; remove it or check its spelling`)
+        .join("\n  ");
+    }
+    case z.ZodIssueCode.invalid_type:
+      if (issue.received === "undefined") {
+        return `${key}: ${issue.message === "Required" ? "is required; set it in Pulumi.<stack>.yaml (see README, Configuration)" : issue.message}`;
+      }
+      return `${key}: expected ${issue.expected}, got ${issue.received} (${JSON.stringify(valueAt(input, issue.path))}); write it as ${issue.expected}`;
+    case z.ZodIssueCode.invalid_enum_value:
+      return `${key}: ${JSON.stringify(issue.received)} is not allowed; use one of: ${issue.options.join(", ")}`;
+    default:
+      return `${key}: ${issue.message}`;
+  }
+}
+
+function valueAt(input: unknown, path: (string | number)[]): unknown {
+  return path.reduce<unknown>((v, k) => (v && typeof v === "object" ? (v as Record<string, unknown>)[k as string] : undefined), input);
+}
+
+/**
+ * Parses and validates the stack config. Pure: no @pulumi import, no I/O.
+ * Throws {@link StackConfigError} listing every problem as `sandfleet:<key>: <rule>; <fix>`.
+ */
+export function parseStackConfig(raw: Record<string, unknown>, stackName: string, registry: ProviderRegistry = providerRegistry): StackConfig {
+  const input = namespacedValues(raw);
+  const result = buildSchema(registry).safeParse(input);
+  if (!result.success) {
+    throw new StackConfigError(result.error.issues.map((issue) => describeIssue(issue, input)));
+  }
+  const c = result.data as unknown as RawParsed & {
+    docker: StackConfig["docker"];
+    tls: StackConfig["tls"];
+    protection: StackConfig["protection"];
+  };
+  const provider = c.provider as ProviderName;
+  const providers: ProviderConfigs = {};
+  for (const name of Object.keys(registry) as ProviderName[]) {
+    const section = c[name] as Record<string, unknown> | undefined;
+    const used = name === provider || Object.values(c.pools).some((p) => (p.provider ?? provider) === name);
+    // Defaults of a used provider's schema apply even when its section is absent.
+    if (section !== undefined) providers[name] = section;
+    else if (used && registry[name]?.configSchema) providers[name] = registry[name]!.configSchema!.parse({}) as Record<string, unknown>;
+  }
+  const lb = c.platform.loadBalancer;
+  return {
+    stack: stackName,
+    provider,
+    location: c.location,
+    networkCidr: c.networkCidr,
+    platform: {
+      serverType: c.platform.serverType,
+      location: c.platform.location ?? c.location,
+      volumeGb: c.platform.volumeGb,
+      floatingIp: c.platform.floatingIp,
+      loadBalancer: {
+        enabled: lb.enabled,
+        type: lb.type,
+        ports: lb.ports,
+        healthCheckPort: lb.healthCheckPort ?? lb.ports[0].target,
+      },
+      publicPorts: c.platform.publicPorts,
+    },
+    pools: Object.entries(c.pools).map(([name, p]) => ({
+      name,
+      provider: (p.provider ?? provider) as ProviderName,
+      location: p.location ?? c.location,
+      count: p.count,
+      serverType: p.serverType,
+      volumeGb: p.volumeGb,
+      maxContainers: p.maxContainers,
+      weight: p.weight,
+      labels: { tier: name, ...p.labels },
+      spot: p.spot,
+      spread: p.spread,
+      draining: p.draining,
+      ...(p.addressBlock !== undefined ? { addressBlock: p.addressBlock } : {}),
+    })),
+    adminCidrs: c.adminCidrs,
+    sshPublicKeys: c.sshPublicKeys.map((k) => k.trim()),
+    ...(c.deployPrivateKey && c.deployPublicKey
+      ? { deployKey: { privateKey: c.deployPrivateKey, publicKey: c.deployPublicKey.trim() } }
+      : {}),
+    ...(c.cloudflare
+      ? { cloudflare: { ...c.cloudflare, platformRecord: c.cloudflare.platformRecord ?? `sandfleet-${stackName}` } }
+      : {}),
+    docker: c.docker,
+    tls: c.tls,
+    protection: c.protection,
+    providers,
+  };
+}
+
+/** Soft problems: allowed, but worth a `pulumi.log.warn` on every preview. */
+export function stackConfigWarnings(config: StackConfig): string[] {
+  const warnings: string[] = [];
+  if (config.docker.gvisorNetwork === "host") {
+    warnings.push(
+      `${CONFIG_NAMESPACE}:docker.gvisorNetwork: "host" gives sandboxes the host's network stack; use it only for tests, set "sandbox" for production`,
+    );
+  }
+  for (const cidr of config.adminCidrs) {
+    const check = checkCidr(cidr);
+    if (check.ok && ((check.family === 4 && check.prefix < 16) || (check.family === 6 && check.prefix < 32))) {
+      warnings.push(`${CONFIG_NAMESPACE}:adminCidrs: ${cidr} is a very wide range for SSH; narrow it to your office/VPN range`);
+    }
+  }
+  if (config.adminCidrs.some((cidr) => cidr.startsWith("203.0.113.") || cidr.startsWith("198.51.100.") || cidr.startsWith("192.0.2."))) {
+    warnings.push(`${CONFIG_NAMESPACE}:adminCidrs: contains a documentation range (RFC 5737); replace it with your own office/VPN range or SSH and the post-boot step cannot reach the servers`);
+  }
+  return warnings;
+}

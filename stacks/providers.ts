@@ -1,0 +1,33 @@
+/**
+ * The provider registry: provider name -> how to create its FleetProvider and how to validate its
+ * `sandfleet:<provider>` config section. Adding a provider is one line here.
+ *
+ * Config schemas are imported eagerly (pure zod, so the stack config parser and the cost CLI stay
+ * free of @pulumi); provider implementations load lazily, so a Hetzner stack never loads
+ * @pulumi/aws or @pulumi/azure-native.
+ */
+import type { ZodTypeAny } from "zod";
+import type { FleetProvider, ProviderName } from "../components/provider";
+import { hetznerConfigSchema } from "../components/hetzner/config";
+
+export interface ProviderEntry {
+  /** Creates the provider; called once per stack that uses it. */
+  create(): FleetProvider;
+  /** Schema of the `sandfleet:<provider>` section (defaults applied); absent = any object. */
+  configSchema?: ZodTypeAny;
+}
+
+export type ProviderRegistry = Partial<Record<ProviderName, ProviderEntry>>;
+
+export const providerRegistry: ProviderRegistry = {
+  hetzner: { create: () => (require("../components/hetzner") as typeof import("../components/hetzner")).hetznerProvider, configSchema: hetznerConfigSchema },
+};
+
+/** The provider implementation for `name`; throws naming the available ones. */
+export function createProvider(name: ProviderName, registry: ProviderRegistry = providerRegistry): FleetProvider {
+  const entry = registry[name];
+  if (!entry) {
+    throw new Error(`provider "${name}" is not available; use one of: ${Object.keys(registry).join(", ")}`);
+  }
+  return entry.create();
+}
