@@ -50,11 +50,11 @@ export function installPulumiMocks(options: MockOptions = {}): MockRecorder {
     {
       newResource(args) {
         counter += 1;
-        const id = `${args.name}-id`;
         const computed = computedOutputs(args, counter);
+        const id: string = computed.__id ?? `${args.name}-id`;
         const state = { ...args.inputs, ...computed };
         resources.push({ type: args.type, name: args.name, inputs: args.inputs, state, id, provider: args.provider });
-        return { id: computed.__id ?? id, state };
+        return { id, state };
       },
       call(args) {
         const handler = mockCalls[args.token];

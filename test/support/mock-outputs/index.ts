@@ -5,11 +5,13 @@
  */
 import type { MockCallArgs, MockResourceArgs } from "@pulumi/pulumi/runtime";
 import * as core from "./core";
+import * as hetzner from "./hetzner";
+import * as aws from "./aws";
 
 export type OutputsFn = (args: MockResourceArgs, n: number) => Record<string, any>;
 export type CallFn = (inputs: Record<string, any>) => Record<string, any>;
 
-const tables: { outputs: Record<string, OutputsFn>; calls?: Record<string, CallFn> }[] = [core];
+const tables: { outputs: Record<string, OutputsFn>; calls?: Record<string, CallFn> }[] = [core, hetzner, aws];
 
 export function computedOutputs(args: MockResourceArgs, n: number): Record<string, any> {
   for (const table of tables) {
