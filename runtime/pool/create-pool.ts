@@ -1,0 +1,70 @@
+/**
+ * createPool(): validates the options (and the registry), opens one Docker client per endpoint, runs the first
+ * health round, removes what an earlier instance with the same pool id left behind, and starts the refill.
+ * Nothing half-created: if any step fails, the clients opened so far are closed before the error is thrown.
+ */
+import { readRegistryFile } from "../registry/schema";
+import type { EndpointRegistry } from "../registry/schema";
+import { EndpointClient } from "../docker/endpoint-client";
+import { SandboxSession } from "../sandbox/sandbox-session";
+import { CreateCircuitBreaker } from "./circuit-breaker";
+import { EndpointHealth } from "./health";
+import { defaultPoolId, PoolOptions, resolvePoolOptions } from "./options";
+import { endpointMatchLabels } from "./placement";
+import { EndpointEntry, Pool } from "./pool";
+import type { PoolDependencies, PoolEndpointClient, StartSession } from "./session";
+
+const defaultStartSession: StartSession = (client, profile, labels, options) =>
+  SandboxSession.start(client as EndpointClient, profile, labels, { name: options.name, timeoutMs: options.timeoutMs });
+
+/** Creates and starts a pool. See {@link PoolOptions} for every option and its default. */
+export async function createPool(options: PoolOptions, dependencies: PoolDependencies = {}): Promise<Pool> {
+  const resolved = resolvePoolOptions(options, dependencies.env ?? process.env);
+  const registry: EndpointRegistry = resolved.registry ?? (await readRegistryFile(resolved.registryFile!));
+  const poolId = resolved.poolId ?? defaultPoolId(registry.stack);
+  const clientOptions = { callTimeoutMs: resolved.callTimeoutMs };
+  const remoteClient = dependencies.remoteClient ?? ((endpoint, tls, o) => EndpointClient.remote(endpoint, tls, o));
+  const localClient = dependencies.localClient ?? ((socketPath, o) => EndpointClient.local(socketPath, o));
+  const breaker = () => new CreateCircuitBreaker(resolved.circuitBreaker);
+
+  const entries: EndpointEntry[] = [];
+  const opened: PoolEndpointClient[] = [];
+  try {
+    const { mode } = resolved.placement;
+    if (mode !== "local") {
+      for (const endpoint of registry.endpoints) {
+        const client = remoteClient(endpoint, registry.tls, clientOptions);
+        opened.push(client);
+        entries.push(
+          new EndpointEntry(endpoint.id, endpoint, endpointMatchLabels(endpoint), endpoint.weight, endpoint.maxContainers, client, new EndpointHealth(endpoint.draining === true), breaker()),
+        );
+      }
+    }
+    if (mode !== "remote") {
+      const p = resolved.placement;
+      const client = localClient(p.localSocketPath, clientOptions);
+      opened.push(client);
+      const labels = endpointMatchLabels({ id: "local", provider: "local", region: "local", location: "local", runtime: "any", labels: p.localLabels }, true);
+      entries.push(new EndpointEntry("local", undefined, labels, p.localWeight, p.localMaxContainers, client, new EndpointHealth(false), breaker()));
+    }
+    if (entries.length === 0) {
+      throw new (await import("../errors")).InvalidOptionsError(
+        `the registry of stack "${registry.stack}" has no endpoints and placement.mode is "remote"; add workspace servers to the stack or use placement.mode "hybrid" or "local"`,
+      );
+    }
+    const pool = new Pool({
+      options: resolved,
+      poolId,
+      registry,
+      entries,
+      startSession: dependencies.startSession ?? defaultStartSession,
+      now: dependencies.now ?? Date.now,
+      random: dependencies.random ?? Math.random,
+    });
+    await pool.start();
+    return pool;
+  } catch (err) {
+    for (const client of opened) client.close();
+    throw err;
+  }
+}

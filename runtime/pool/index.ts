@@ -1,0 +1,11 @@
+export { createPool } from "./create-pool";
+export { Pool } from "./pool";
+export type { AcquireOptions, PoolStatus, EndpointStatus, InventoryEntry } from "./pool";
+export { Sandbox } from "./sandbox";
+export type { LeaseState } from "./sandbox";
+export type { PoolOptions, PlacementOptions, PlacementMode, CircuitBreakerOptions } from "./options";
+export { ENV_OPTIONS, resolvePoolOptions } from "./options";
+export type { PlacementStrategy, EndpointState } from "./placement";
+export type { AffinityExpression, AffinityOperator, AffinityTerm, RequiredAffinity, PreferredAffinityTerm } from "./affinity";
+export type { ExecOptions, ExecResult, PoolDependencies } from "./session";
+export { POOL_LABELS, poolLabels } from "./labels";

@@ -1,0 +1,785 @@
+/**
+ * The pool: warm gVisor sandboxes per profile across every endpoint of the registry.
+ *
+ * State lives in plain in-memory structures changed only synchronously, so hand-out is exactly-once by
+ * construction: an idle sandbox is spliced out of its list in the same tick it is leased, and a freshly created
+ * one is given to exactly one waiter or put in exactly one idle list.
+ *
+ * Flow: acquire() takes an idle sandbox when one matches (no Docker call on that path); otherwise it queues a
+ * waiter and the pump starts a create for it (placement: affinity, health, capacity, strategy, power-of-K).
+ * Whatever a create yields goes to its own waiter if still waiting, else to the oldest matching waiter, else
+ * to the idle list — so a create that finishes after its acquire timed out is never leaked (tarn#67).
+ * One refill step per profile keeps idle + in-flight refills at minIdle, bounded per endpoint by
+ * maxConcurrentCreatesPerEndpoint (shared with hot-path creates) and by a circuit breaker per endpoint.
+ */
+import { randomBytes } from "node:crypto";
+import {
+  AcquireTimeoutError,
+  EndpointUnavailableError,
+  InvalidAcquireRequestError,
+  NoMatchingEndpointError,
+  PoolClosedError,
+  PoolExhaustedError,
+} from "../errors";
+import type { Endpoint, EndpointRegistry } from "../registry/schema";
+import { preferredAffinityScore, preferredAffinitySchema, PreferredAffinityTerm, RequiredAffinity, requiredAffinityMatches, requiredAffinitySchema } from "./affinity";
+import { CreateCircuitBreaker } from "./circuit-breaker";
+import { EndpointHealth, HealthMonitor } from "./health";
+import { poolLabels, poolSelector } from "./labels";
+import { MetricsSnapshot, PoolMetrics } from "./metrics";
+import type { ResolvedPoolOptions } from "./options";
+import { EndpointState, EndpointView, placeSandbox, PlacementRequest, RejectionReason } from "./placement";
+import { LeaseOwner, Sandbox } from "./sandbox";
+import type { PoolEndpointClient, PoolSession, StartSession } from "./session";
+
+export interface AcquireOptions {
+  /** Required endpoint affinity (Kubernetes node-affinity semantics: terms ORed, expressions ANDed). */
+  affinity?: RequiredAffinity;
+  /** Preferred terms; matching weights add to an endpoint's score (capped). */
+  preferred?: PreferredAffinityTerm[];
+  /** Profile name. @default the pool's defaultProfile */
+  profile?: string;
+  /** Deadline of this acquire. @default the pool's acquireTimeoutMs */
+  timeoutMs?: number;
+}
+
+export interface EndpointStatus {
+  idle: number;
+  acquired: number;
+  creating: number;
+  state: EndpointState;
+  maxContainers: number;
+  /** Why the last ping failed, while unresponsive. */
+  lastError?: string;
+  /** Create circuit breaker: consecutive failed creates and, while backing off, when the next trial is allowed. */
+  createFailures: number;
+  backingOffUntil?: string;
+}
+
+export interface PoolStatus {
+  poolId: string;
+  closed: boolean;
+  idle: number;
+  acquired: number;
+  creating: number;
+  total: number;
+  maxTotal: number;
+  /** Acquires waiting for a sandbox. */
+  waiting: number;
+  /** "ok": every endpoint ready; "degraded": some not ready; "down": none ready. */
+  health: "ok" | "degraded" | "down";
+  byEndpoint: Record<string, EndpointStatus>;
+}
+
+/** One container the pool knows about (for operators and for the "no unknown container" checks). */
+export interface InventoryEntry {
+  endpointId: string;
+  name: string;
+  profile: string;
+  state: "idle" | "leased" | "creating";
+  containerId?: string;
+}
+
+interface Pooled {
+  session: PoolSession;
+  name: string;
+  profile: string;
+  entry: EndpointEntry;
+  idleSince: number;
+}
+
+interface CreateJob {
+  name: string;
+  profile: string;
+  entry: EndpointEntry;
+  origin: Waiter | undefined;
+}
+
+interface Waiter {
+  profile: string;
+  request: PlacementRequest;
+  startedAt: number;
+  timeoutMs: number;
+  createsInFlight: number;
+  settled: boolean;
+  timer: NodeJS.Timeout | undefined;
+  lastCreateError: unknown;
+  resolve: (sandbox: Sandbox) => void;
+  reject: (error: Error) => void;
+}
+
+interface Lease {
+  pooled: Pooled;
+  timer: NodeJS.Timeout | undefined;
+}
+
+/** One endpoint as the pool tracks it. */
+export class EndpointEntry {
+  idle = 0;
+  leased = 0;
+  creating = 0;
+  /** Names of every container the pool believes exists here (idle, leased, creating). */
+  readonly known = new Map<string, { profile: string; state: InventoryEntry["state"]; containerId?: string }>();
+  /** Remove containers of this pool id that the pool does not know, next time the endpoint answers. */
+  needsReconcile = true;
+  reconciling: Promise<void> | undefined;
+
+  constructor(
+    readonly id: string,
+    readonly endpoint: Endpoint | undefined,
+    readonly labels: Record<string, string>,
+    readonly weight: number,
+    readonly maxContainers: number,
+    readonly client: PoolEndpointClient,
+    readonly health: EndpointHealth,
+    readonly breaker: CreateCircuitBreaker,
+  ) {}
+
+  get total(): number {
+    return this.idle + this.leased + this.creating;
+  }
+}
+
+export interface PoolInternals {
+  options: ResolvedPoolOptions;
+  poolId: string;
+  registry: EndpointRegistry;
+  entries: EndpointEntry[];
+  startSession: StartSession;
+  now: () => number;
+  random: () => number;
+}
+
+export class Pool implements LeaseOwner {
+  readonly poolId: string;
+  /** prom-client metrics on the pool's own registry: `await pool.metrics.registry.metrics()`. */
+  readonly metrics: PoolMetrics;
+  readonly #options: ResolvedPoolOptions;
+  readonly #entries: EndpointEntry[];
+  readonly #byId = new Map<string, EndpointEntry>();
+  readonly #startSession: StartSession;
+  readonly #now: () => number;
+  readonly #random: () => number;
+  readonly #idle = new Map<string, Pooled[]>();
+  readonly #waiters: Waiter[] = [];
+  readonly #creates = new Set<CreateJob>();
+  readonly #leases = new Map<Sandbox, Lease>();
+  readonly #background = new Set<Promise<unknown>>();
+  readonly #health: HealthMonitor;
+  #maintenance: NodeJS.Timeout | undefined;
+  #pumpScheduled = false;
+  #closing: Promise<void> | undefined;
+  #isClosing = false;
+  #leaseReleased: (() => void) | undefined;
+
+  /** @internal use createPool() */
+  constructor(internals: PoolInternals) {
+    this.#options = internals.options;
+    this.poolId = internals.poolId;
+    this.#entries = internals.entries;
+    for (const e of this.#entries) this.#byId.set(e.id, e);
+    this.#startSession = internals.startSession;
+    this.#now = internals.now;
+    this.#random = internals.random;
+    for (const profile of Object.keys(this.#options.profiles)) this.#idle.set(profile, []);
+    this.metrics = new PoolMetrics(this.poolId, () => this.#metricsSnapshot());
+    this.#health = new HealthMonitor(
+      () => this.#entries.map((e) => ({ id: e.id, ping: (t: number) => e.client.ping(t) })),
+      this.#options.healthIntervalMs,
+      this.#options.healthTimeoutMs,
+      (id, ok, error) => this.#onPing(this.#byId.get(id)!, ok, error),
+    );
+  }
+
+  /** @internal first health round, reconciliation of reachable endpoints, then timers and the first refill. */
+  async start(): Promise<void> {
+    await this.#health.checkAll();
+    if (this.#options.reconcileOnStart) {
+      await Promise.all(this.#entries.filter((e) => e.health.answers).map((e) => this.#reconcile(e)));
+    } else {
+      for (const e of this.#entries) e.needsReconcile = false;
+    }
+    this.#health.start();
+    const tick = Math.min(this.#options.healthIntervalMs, 1_000);
+    this.#maintenance = setInterval(() => this.#maintain(), tick);
+    this.#maintenance.unref();
+    this.#schedulePump();
+  }
+
+  // ---------------------------------------------------------------- acquire
+
+  /**
+   * Hands out a running sandbox: an idle one at once when one matches, else the first one created for this
+   * request (or freed up) before `timeoutMs`. Rejects with PoolClosedError, NoMatchingEndpointError,
+   * InvalidAcquireRequestError, PoolExhaustedError or AcquireTimeoutError (with the reason as `cause`).
+   */
+  acquire(options: AcquireOptions = {}): Promise<Sandbox> {
+    if (this.#isClosing) return Promise.reject(new PoolClosedError());
+    const startedAt = this.#now();
+    let profile: string;
+    let request: PlacementRequest;
+    let timeoutMs: number;
+    try {
+      ({ profile, request, timeoutMs } = this.#validateRequest(options));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const idle = this.#takeIdle(profile, request);
+    if (idle) return Promise.resolve(this.#lease(idle, startedAt));
+
+    return new Promise<Sandbox>((resolve, reject) => {
+      const waiter: Waiter = {
+        profile,
+        request,
+        startedAt,
+        timeoutMs,
+        createsInFlight: 0,
+        settled: false,
+        timer: undefined,
+        lastCreateError: undefined,
+        resolve,
+        reject,
+      };
+      waiter.timer = setTimeout(() => this.#expire(waiter), timeoutMs);
+      this.#waiters.push(waiter);
+      this.#pump();
+    });
+  }
+
+  #validateRequest(options: AcquireOptions): { profile: string; request: PlacementRequest; timeoutMs: number } {
+    if (typeof options !== "object" || options === null) throw new InvalidAcquireRequestError("acquire() takes an options object, e.g. acquire({ profile: 'default' })");
+    const unknown = Object.keys(options).filter((k) => !["affinity", "preferred", "profile", "timeoutMs"].includes(k));
+    if (unknown.length) throw new InvalidAcquireRequestError(`acquire(): unknown option ${unknown.map((k) => `'${k}'`).join(", ")}; allowed: affinity, preferred, profile, timeoutMs`);
+    const profile = options.profile ?? this.#options.defaultProfile;
+    if (!this.#options.profiles[profile]) {
+      throw new InvalidAcquireRequestError(`acquire(): no profile "${profile}"; the pool has ${Object.keys(this.#options.profiles).join(", ")} (add it to createPool({ profiles }))`);
+    }
+    const timeoutMs = options.timeoutMs ?? this.#options.acquireTimeoutMs;
+    if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw new InvalidAcquireRequestError(`acquire(): timeoutMs must be a positive number of milliseconds, got ${timeoutMs}`);
+    if (options.affinity !== undefined) {
+      const r = requiredAffinitySchema.safeParse(options.affinity);
+      if (!r.success) throw new InvalidAcquireRequestError(`acquire(): invalid affinity: ${r.error.issues.map((i) => `${i.path.join(".") || "affinity"}: ${i.message}`).join("; ")}`);
+    }
+    if (options.preferred !== undefined) {
+      const r = preferredAffinitySchema.safeParse(options.preferred);
+      if (!r.success) throw new InvalidAcquireRequestError(`acquire(): invalid preferred affinity: ${r.error.issues.map((i) => `${i.path.join(".") || "preferred"}: ${i.message}`).join("; ")}`);
+    }
+    const request: PlacementRequest = { affinity: options.affinity, preferred: options.preferred };
+    if (!this.#entries.some((e) => this.#staticallyEligible(e, profile, request))) {
+      throw new NoMatchingEndpointError(
+        `acquire(): no endpoint matches the required affinity ${JSON.stringify(options.affinity)} for profile "${profile}"` +
+          ` (endpoints: ${this.#entries.map((e) => `${e.id} ${JSON.stringify(e.endpoint?.labels ?? e.labels)}`).join("; ")}); ` +
+          `relax the affinity or add an endpoint with matching labels to the registry`,
+      );
+    }
+    return { profile, request, timeoutMs };
+  }
+
+  /** Affinity and runtime, ignoring health and load: could this endpoint ever serve the request? */
+  #staticallyEligible(entry: EndpointEntry, profile: string, request: PlacementRequest): boolean {
+    // A gVisor profile never lands on an endpoint the registry declares as runc-only.
+    if (entry.endpoint && this.#options.profiles[profile]!.runtime === "runsc" && entry.endpoint.runtime !== "runsc") return false;
+    return requiredAffinityMatches(request.affinity, entry.labels);
+  }
+
+  #takeIdle(profile: string, request: PlacementRequest): Pooled | undefined {
+    const list = this.#idle.get(profile)!;
+    let bestIndex = -1;
+    let bestScore = -1;
+    for (let i = 0; i < list.length; i++) {
+      const pooled = list[i]!;
+      if (pooled.entry.health.state !== "ready" || !requiredAffinityMatches(request.affinity, pooled.entry.labels)) continue;
+      if (!pooled.session.healthy()) {
+        list.splice(i--, 1);
+        this.#discardIdle(pooled, "unhealthy");
+        continue;
+      }
+      const score = preferredAffinityScore(request.preferred, pooled.entry.labels, this.#options.placement.preferredWeightCap);
+      if (score > bestScore) {
+        bestScore = score;
+        bestIndex = i;
+        if (!request.preferred) break; // oldest first when nothing is preferred
+      }
+    }
+    if (bestIndex < 0) return undefined;
+    const [pooled] = list.splice(bestIndex, 1);
+    pooled!.entry.idle -= 1;
+    return pooled;
+  }
+
+  /** Moves a sandbox (idle or freshly created) into a lease; synchronous. */
+  #lease(pooled: Pooled, startedAt: number): Sandbox {
+    const now = this.#now();
+    const maxLeaseMs = this.#options.maxLeaseMs;
+    pooled.entry.leased += 1;
+    const known = pooled.entry.known.get(pooled.name);
+    if (known) known.state = "leased";
+    const sandbox = new Sandbox(pooled.session, this, pooled.name, pooled.profile, new Date(now), maxLeaseMs > 0 ? new Date(now + maxLeaseMs) : undefined);
+    const lease: Lease = { pooled, timer: undefined };
+    if (maxLeaseMs > 0) {
+      lease.timer = setTimeout(() => this.#reclaim(sandbox, "lease-expired"), maxLeaseMs);
+      lease.timer.unref();
+    }
+    this.#leases.set(sandbox, lease);
+    this.metrics.acquireDuration.observe({ profile: pooled.profile, outcome: "ok" }, (now - startedAt) / 1000);
+    this.#schedulePump();
+    return sandbox;
+  }
+
+  #expire(waiter: Waiter): void {
+    if (waiter.settled) return;
+    this.#settleWaiter(waiter);
+    const error = this.#timeoutError(waiter);
+    this.metrics.acquireDuration.observe({ profile: waiter.profile, outcome: error.name }, (this.#now() - waiter.startedAt) / 1000);
+    this.metrics.errors.inc({ endpoint: "", kind: "acquire-timeout" });
+    waiter.reject(error);
+  }
+
+  #settleWaiter(waiter: Waiter): void {
+    waiter.settled = true;
+    if (waiter.timer) clearTimeout(waiter.timer);
+    const i = this.#waiters.indexOf(waiter);
+    if (i >= 0) this.#waiters.splice(i, 1);
+  }
+
+  /** The most useful explanation of why this waiter got nothing. */
+  #timeoutError(waiter: Waiter): AcquireTimeoutError {
+    const { timeoutMs, profile } = waiter;
+    const matching = this.#entries.filter((e) => this.#staticallyEligible(e, profile, waiter.request));
+    const decision = placeSandbox(this.#views(), waiter.request, this.#policy());
+    const reasons = matching.map((e) => [e, decision.rejected[e.id]] as const);
+    const describe = (e: EndpointEntry, r: RejectionReason | undefined) => {
+      const detail =
+        r === "unresponsive" ? `unresponsive (${e.health.lastError ?? "no answer"})`
+        : r === "backing-off" ? `backing off after ${e.breaker.failures} failed creates (${errorText(e.breaker.lastError)})`
+        : r === "full" ? `full (${e.total}/${e.maxContainers})`
+        : r ?? "available";
+      return `${e.id}: ${detail}`;
+    };
+    const summary = reasons.map(([e, r]) => describe(e, r)).join("; ");
+    const prefix = `acquire() got no "${profile}" sandbox within ${timeoutMs} ms`;
+    if (reasons.length > 0 && reasons.every(([, r]) => r === "full" || r === "max-total")) {
+      const total = this.#entries.reduce((n, e) => n + e.total, 0);
+      return new PoolExhaustedError(
+        `${prefix}: the pool is exhausted (${total} containers; maxTotal ${this.#maxTotal()}; ${summary}); ` +
+          `release sandboxes sooner, raise maxContainers/maxTotal, or add endpoints`,
+        timeoutMs,
+      );
+    }
+    if (reasons.length > 0 && reasons.every(([, r]) => r === "unresponsive" || r === "draining" || r === "backing-off")) {
+      const cause = new EndpointUnavailableError(reasons.map(([e]) => e.id).join(","), `no endpoint matching the request can take work: ${summary}`);
+      return new AcquireTimeoutError(
+        `${prefix}: every matching endpoint is unavailable (${summary}); fix or replace those hosts (sandfleet doctor --registry FILE), or relax the affinity`,
+        timeoutMs,
+        { cause },
+      );
+    }
+    const lastError = waiter.lastCreateError;
+    return new AcquireTimeoutError(
+      `${prefix}: ${lastError ? `the last create failed (${errorText(lastError)})` : "creating a sandbox took longer"}; ` +
+        `endpoints: ${summary}; raise timeoutMs, or raise minIdle so sandboxes are warm before they are needed`,
+      timeoutMs,
+      lastError ? { cause: lastError } : undefined,
+    );
+  }
+
+  // ---------------------------------------------------------------- creates, refill
+
+  #schedulePump(): void {
+    if (this.#pumpScheduled || this.#isClosing) return;
+    this.#pumpScheduled = true;
+    queueMicrotask(() => {
+      this.#pumpScheduled = false;
+      this.#pump();
+    });
+  }
+
+  /** Starts creates for waiters that have none in flight, then tops every profile up to minIdle. Synchronous. */
+  #pump(): void {
+    if (this.#isClosing) return;
+    for (const waiter of this.#waiters) {
+      if (waiter.settled || waiter.createsInFlight > 0) continue;
+      // An idle sandbox may have appeared for it (e.g. its endpoint came back).
+      const idle = this.#takeIdle(waiter.profile, waiter.request);
+      if (idle) {
+        this.#settleWaiter(waiter);
+        waiter.resolve(this.#lease(idle, waiter.startedAt));
+        return this.#schedulePump(); // the waiter list changed under the loop
+      }
+      const entry = this.#place(waiter.profile, waiter.request);
+      if (entry) this.#startCreate(entry, waiter.profile, waiter);
+    }
+    for (const profile of Object.keys(this.#options.profiles)) this.#refill(profile);
+  }
+
+  /** The refill step of one profile: idle + refills in flight up to minIdle (waiters' creates are not counted). */
+  #refill(profile: string): void {
+    const want = this.#options.minIdle[profile] ?? 0;
+    let have = this.#idle.get(profile)!.length;
+    for (const job of this.#creates) if (job.profile === profile && (!job.origin || job.origin.settled)) have += 1;
+    for (let deficit = want - have; deficit > 0; deficit--) {
+      const entry = this.#place(profile, {});
+      if (!entry) return;
+      this.#startCreate(entry, profile, undefined);
+    }
+  }
+
+  #place(profile: string, request: PlacementRequest): EndpointEntry | undefined {
+    const eligible = this.#entries.filter((e) => this.#staticallyEligible(e, profile, request));
+    const decision = placeSandbox(this.#views(eligible), request, this.#policy());
+    return decision.endpointId ? this.#byId.get(decision.endpointId) : undefined;
+  }
+
+  #views(entries: readonly EndpointEntry[] = this.#entries): EndpointView[] {
+    const now = this.#now();
+    return entries.map((e) => ({
+      id: e.id,
+      labels: e.labels,
+      weight: e.weight,
+      maxContainers: e.maxContainers,
+      state: e.health.state,
+      circuitOpen: !e.breaker.allows(now),
+      idle: e.idle,
+      leased: e.leased,
+      creating: e.creating,
+    }));
+  }
+
+  #policy() {
+    const p = this.#options.placement;
+    return {
+      strategy: p.strategy,
+      maxTotal: this.#maxTotal(),
+      total: this.#entries.reduce((n, e) => n + e.total, 0),
+      maxConcurrentCreatesPerEndpoint: this.#options.maxConcurrentCreatesPerEndpoint,
+      powerOfK: p.powerOfK,
+      nearEqualPoints: p.nearEqualPoints,
+      preferredWeightCap: p.preferredWeightCap,
+      random: this.#random,
+    };
+  }
+
+  #maxTotal(): number {
+    return this.#options.maxTotal ?? this.#entries.reduce((n, e) => n + e.maxContainers, 0);
+  }
+
+  #startCreate(entry: EndpointEntry, profile: string, origin: Waiter | undefined): void {
+    const name = `sf-${this.poolId}-${randomBytes(6).toString("hex")}`;
+    const job: CreateJob = { name, profile, entry, origin };
+    const startedAt = this.#now();
+    entry.creating += 1;
+    entry.known.set(name, { profile, state: "creating" });
+    entry.breaker.onStart(startedAt);
+    this.#creates.add(job);
+    if (origin) origin.createsInFlight += 1;
+
+    const labels = poolLabels(this.poolId, profile, entry.id, new Date(startedAt));
+    const { createTimeoutMs, callTimeoutMs } = this.#options;
+    const done = (outcome: string) => {
+      entry.creating -= 1;
+      this.#creates.delete(job);
+      if (origin) origin.createsInFlight -= 1;
+      this.metrics.createDuration.observe({ endpoint: entry.id, profile, outcome }, (this.#now() - startedAt) / 1000);
+    };
+    // The session enforces createTimeoutMs itself; this outer guard only protects against a layer that hangs,
+    // and a session that still arrives after it is destroyed, not leaked.
+    let guardFired = false;
+    const guard = setTimeout(() => {
+      guardFired = true;
+      done("timeout");
+      entry.known.delete(name);
+      this.#onCreateFailed(entry, origin, new Error(`create on ${entry.id} did not finish within ${createTimeoutMs + callTimeoutMs} ms`));
+    }, createTimeoutMs + callTimeoutMs);
+    guard.unref();
+
+    this.#track(
+      this.#startSession(entry.client, this.#options.profiles[profile]!, labels, { name, timeoutMs: createTimeoutMs, callTimeoutMs }).then(
+        (session) => {
+          if (guardFired) return this.#destroy(entry, name, session);
+          clearTimeout(guard);
+          done("ok");
+          entry.breaker.onSuccess();
+          const known = entry.known.get(name);
+          if (known) known.containerId = session.containerId;
+          const pooled: Pooled = { session, name, profile, entry, idleSince: this.#now() };
+          if (this.#isClosing || entry.health.state === "unresponsive") {
+            // Nobody may get it: the pool is closing, or the endpoint was written off while this was starting.
+            return this.#destroy(entry, name, session);
+          }
+          this.#deliver(pooled, origin);
+          return undefined;
+        },
+        (err: unknown) => {
+          if (guardFired) return;
+          clearTimeout(guard);
+          done("error");
+          entry.known.delete(name);
+          this.#onCreateFailed(entry, origin, err);
+        },
+      ),
+    );
+  }
+
+  #onCreateFailed(entry: EndpointEntry, origin: Waiter | undefined, err: unknown): void {
+    const now = this.#now();
+    entry.breaker.onFailure(now, err);
+    this.metrics.errors.inc({ endpoint: entry.id, kind: "create-failed" });
+    if (origin) origin.lastCreateError = err;
+    // Containers a failed create may have left (the session removes its own; this is the safety net).
+    entry.needsReconcile = true;
+    const retryAt = entry.breaker.retryAt();
+    if (retryAt > now) {
+      const t = setTimeout(() => this.#schedulePump(), retryAt - now + 5);
+      t.unref();
+    } else {
+      this.#schedulePump();
+    }
+  }
+
+  /** A new sandbox goes to its own waiter, else the oldest matching waiter, else the idle list. */
+  #deliver(pooled: Pooled, origin: Waiter | undefined): void {
+    const fits = (w: Waiter) => !w.settled && w.profile === pooled.profile && requiredAffinityMatches(w.request.affinity, pooled.entry.labels);
+    const waiter = origin && fits(origin) ? origin : this.#waiters.find(fits);
+    if (waiter) {
+      this.#settleWaiter(waiter);
+      waiter.resolve(this.#lease(pooled, waiter.startedAt));
+    } else {
+      pooled.idleSince = this.#now();
+      pooled.entry.idle += 1;
+      const known = pooled.entry.known.get(pooled.name);
+      if (known) known.state = "idle";
+      this.#idle.get(pooled.profile)!.push(pooled);
+    }
+    this.#schedulePump();
+  }
+
+  // ---------------------------------------------------------------- release, reclaim, destroy
+
+  /** @internal called by Sandbox.release() */
+  async releaseLease(sandbox: Sandbox): Promise<void> {
+    const lease = this.#leases.get(sandbox);
+    if (!lease) return;
+    this.#endLease(sandbox, lease);
+    const entry = lease.pooled.entry;
+    const destroying = this.#destroy(entry, lease.pooled.name, lease.pooled.session);
+    // Never block the caller on a host that does not answer; the container is reconciled when it is back.
+    if (entry.health.state !== "unresponsive") await destroying;
+  }
+
+  #endLease(sandbox: Sandbox, lease: Lease): void {
+    this.#leases.delete(sandbox);
+    if (lease.timer) clearTimeout(lease.timer);
+    lease.pooled.entry.leased -= 1;
+    this.#leaseReleased?.();
+    this.#schedulePump();
+  }
+
+  #reclaim(sandbox: Sandbox, kind: "lease-expired" | "closed"): Promise<void> {
+    const lease = this.#leases.get(sandbox);
+    if (!lease || !sandbox.markReclaimed()) return Promise.resolve();
+    this.#endLease(sandbox, lease);
+    if (kind === "lease-expired") this.metrics.errors.inc({ endpoint: lease.pooled.entry.id, kind });
+    return this.#destroy(lease.pooled.entry, lease.pooled.name, lease.pooled.session);
+  }
+
+  /** Forgets the container at once (so reconciliation removes it should this fail) and removes it, bounded. */
+  #destroy(entry: EndpointEntry, name: string, session: PoolSession): Promise<void> {
+    entry.known.delete(name);
+    return this.#track(
+      session.destroy().catch(() => {
+        this.metrics.errors.inc({ endpoint: entry.id, kind: "destroy-failed" });
+        entry.needsReconcile = true;
+      }),
+    );
+  }
+
+  #discardIdle(pooled: Pooled, _why: string): void {
+    pooled.entry.idle -= 1;
+    void this.#destroy(pooled.entry, pooled.name, pooled.session);
+    this.#schedulePump();
+  }
+
+  #track<T>(promise: Promise<T>): Promise<T> {
+    this.#background.add(promise);
+    const forget = () => this.#background.delete(promise);
+    promise.then(forget, forget);
+    return promise;
+  }
+
+  // ---------------------------------------------------------------- health, reconcile, maintenance
+
+  #onPing(entry: EndpointEntry, ok: boolean, error?: unknown): void {
+    if (!ok) this.metrics.errors.inc({ endpoint: entry.id, kind: "ping-failed" });
+    const change = entry.health.record(ok, this.#now(), error);
+    if (change === "lost") {
+      // Write off its idle sandboxes: nobody may get one, and removal is attempted without blocking anyone.
+      for (const [, list] of this.#idle) {
+        for (let i = list.length - 1; i >= 0; i--) {
+          if (list[i]!.entry === entry) this.#discardIdle(list.splice(i, 1)[0]!, "endpoint-lost");
+        }
+      }
+      entry.needsReconcile = true;
+    }
+    if (ok && entry.needsReconcile && !this.#isClosing) void this.#reconcile(entry);
+    if (change === "recovered") this.#schedulePump();
+  }
+
+  /**
+   * Removes every container of this pool id on the endpoint that the pool does not know (left by a crashed
+   * earlier instance, or written off while the endpoint did not answer).
+   */
+  #reconcile(entry: EndpointEntry): Promise<void> {
+    if (entry.reconciling) return entry.reconciling;
+    entry.needsReconcile = false;
+    const run = (async () => {
+      try {
+        const containers = await entry.client.listContainers(poolSelector(this.poolId));
+        const unknown = containers.filter((c) => !entry.known.has((c.Names?.[0] ?? "").replace(/^\//, "")));
+        await Promise.all(
+          unknown.map(async (c) => {
+            try {
+              await entry.client.removeContainer(c.Id);
+              this.metrics.errors.inc({ endpoint: entry.id, kind: "orphan-removed" });
+            } catch {
+              entry.needsReconcile = true;
+            }
+          }),
+        );
+      } catch {
+        entry.needsReconcile = true; // try again on the next answered ping
+      } finally {
+        entry.reconciling = undefined;
+      }
+    })();
+    entry.reconciling = run;
+    return this.#track(run);
+  }
+
+  /** Periodic: trim idle beyond minIdle after idleTimeoutMs, drop idle sandboxes whose channel died, retry creates. */
+  #maintain(): void {
+    if (this.#isClosing) return;
+    const now = this.#now();
+    for (const [profile, list] of this.#idle) {
+      let surplus = list.length - (this.#options.minIdle[profile] ?? 0);
+      for (let i = 0; i < list.length; i++) {
+        const pooled = list[i]!;
+        const stale = surplus > 0 && now - pooled.idleSince >= this.#options.idleTimeoutMs;
+        if (stale || !pooled.session.healthy()) {
+          list.splice(i--, 1);
+          if (stale) surplus -= 1;
+          this.#discardIdle(pooled, stale ? "idle-timeout" : "unhealthy");
+        }
+      }
+    }
+    this.#schedulePump();
+  }
+
+  // ---------------------------------------------------------------- status, close
+
+  status(): PoolStatus {
+    const now = this.#now();
+    const byEndpoint: Record<string, EndpointStatus> = {};
+    let idle = 0;
+    let acquired = 0;
+    let creating = 0;
+    for (const e of this.#entries) {
+      idle += e.idle;
+      acquired += e.leased;
+      creating += e.creating;
+      const retryAt = e.breaker.retryAt();
+      byEndpoint[e.id] = {
+        idle: e.idle,
+        acquired: e.leased,
+        creating: e.creating,
+        state: e.health.state,
+        maxContainers: e.maxContainers,
+        ...(e.health.lastError ? { lastError: e.health.lastError } : {}),
+        createFailures: e.breaker.failures,
+        ...(retryAt > now ? { backingOffUntil: new Date(retryAt).toISOString() } : {}),
+      };
+    }
+    const ready = this.#entries.filter((e) => e.health.state === "ready").length;
+    return {
+      poolId: this.poolId,
+      closed: this.#isClosing,
+      idle,
+      acquired,
+      creating,
+      total: idle + acquired + creating,
+      maxTotal: this.#maxTotal(),
+      waiting: this.#waiters.length,
+      health: ready === this.#entries.length ? "ok" : ready === 0 ? "down" : "degraded",
+      byEndpoint,
+    };
+  }
+
+  /** Every container the pool believes exists, per endpoint. */
+  inventory(): InventoryEntry[] {
+    return this.#entries.flatMap((e) =>
+      [...e.known].map(([name, k]) => ({ endpointId: e.id, name, profile: k.profile, state: k.state, ...(k.containerId ? { containerId: k.containerId } : {}) })),
+    );
+  }
+
+  /** Runs one health round and the reconciliation it triggers now, instead of waiting for the timers. */
+  async checkHealth(): Promise<void> {
+    await this.#health.checkAll();
+    await Promise.all(this.#entries.map((e) => e.reconciling));
+  }
+
+  /**
+   * Stops handing out; rejects waiting acquires; destroys idle sandboxes; waits up to closeGraceMs for leased
+   * ones to be released, then destroys them; waits for creates in flight (and destroys what they yield);
+   * closes the Docker clients. Idempotent.
+   */
+  close(): Promise<void> {
+    if (!this.#closing) {
+      this.#isClosing = true;
+      this.#closing = this.#close();
+    }
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
+    this.#health.stop();
+    if (this.#maintenance) clearInterval(this.#maintenance);
+    for (const waiter of [...this.#waiters]) {
+      this.#settleWaiter(waiter);
+      waiter.reject(new PoolClosedError("the pool was closed while this acquire() was waiting"));
+    }
+    for (const [, list] of this.#idle) for (const pooled of list.splice(0)) this.#discardIdle(pooled, "closed");
+    if (this.#leases.size > 0) {
+      const deadline = this.#now() + this.#options.closeGraceMs;
+      while (this.#leases.size > 0 && this.#now() < deadline) {
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(resolve, Math.max(0, deadline - this.#now()));
+          this.#leaseReleased = () => {
+            clearTimeout(t);
+            resolve();
+          };
+        });
+      }
+      this.#leaseReleased = undefined;
+      await Promise.all([...this.#leases.keys()].map((s) => this.#reclaim(s, "closed")));
+    }
+    // Creates in flight end within their own deadline and destroy what they yield (the pool is closing).
+    while (this.#background.size > 0) await Promise.allSettled([...this.#background]);
+    for (const e of this.#entries) e.client.close();
+  }
+
+  #metricsSnapshot(): MetricsSnapshot {
+    const rows = new Map<string, MetricsSnapshot["sandboxes"][number]>();
+    for (const e of this.#entries) {
+      for (const profile of Object.keys(this.#options.profiles)) rows.set(`${e.id}\0${profile}`, { endpoint: e.id, profile, idle: 0, leased: 0, creating: 0 });
+      for (const [, k] of e.known) {
+        const row = rows.get(`${e.id}\0${k.profile}`);
+        if (row) row[k.state === "leased" ? "leased" : k.state] += 1;
+      }
+    }
+    return { sandboxes: [...rows.values()], endpoints: this.#entries.map((e) => ({ endpoint: e.id, state: e.health.state })) };
+  }
+}
+
+function errorText(err: unknown): string {
+  if (err === undefined) return "no error recorded";
+  return err instanceof Error ? err.message : String(err);
+}

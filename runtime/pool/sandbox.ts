@@ -1,0 +1,88 @@
+/**
+ * The sandbox a caller holds between `acquire()` and `release()`. Single-use: `release()` destroys the
+ * container and the pool refills in the background. Using it after release (or after the pool reclaimed an
+ * overdue lease) fails with an error that says so, instead of reaching a container that is gone.
+ */
+import { LeaseExpiredError, SandboxReleasedError } from "../errors";
+import type { ExecOptions, ExecResult, PoolSession } from "./session";
+
+export type LeaseState = "leased" | "released" | "reclaimed";
+
+/** The pool side of a lease (implemented by the pool). */
+export interface LeaseOwner {
+  releaseLease(sandbox: Sandbox): Promise<void>;
+}
+
+export class Sandbox {
+  #state: LeaseState = "leased";
+  #releasing: Promise<void> | undefined;
+
+  /** @internal created by the pool only */
+  constructor(
+    /** @internal */ readonly session: PoolSession,
+    private readonly owner: LeaseOwner,
+    /** Container name (`sf-<poolId>-<random>`). */
+    readonly name: string,
+    /** Profile the sandbox was created from. */
+    readonly profile: string,
+    readonly leasedAt: Date,
+    /** When the pool reclaims it (maxLeaseMs), or undefined without a lease limit. */
+    readonly expiresAt: Date | undefined,
+  ) {}
+
+  /** Docker container id. */
+  get id(): string {
+    return this.session.containerId;
+  }
+
+  get endpointId(): string {
+    return this.session.endpointId;
+  }
+
+  /** False for images without a shell: every exec then pays a `docker exec`. */
+  get usesShellChannel(): boolean {
+    return this.session.usesShellChannel;
+  }
+
+  get state(): LeaseState {
+    return this.#state;
+  }
+
+  /** Runs argv (no shell parsing) and collects its output; a timeout resolves with `timedOut: true`. */
+  async exec(argv: string[], options?: ExecOptions): Promise<ExecResult> {
+    this.assertLeased();
+    return this.session.exec(argv, options);
+  }
+
+  /** Writes a file inside the sandbox (parent directories must exist and be writable, e.g. under /work or /tmp). */
+  async putFile(path: string, content: string | Buffer, options?: { mode?: number }): Promise<void> {
+    this.assertLeased();
+    return this.session.putFile(path, content, options);
+  }
+
+  /** Destroys the sandbox and returns its slot to the pool; idempotent. */
+  release(): Promise<void> {
+    if (this.#state === "reclaimed") return Promise.resolve();
+    this.#state = "released";
+    this.#releasing ??= this.owner.releaseLease(this);
+    return this.#releasing;
+  }
+
+  /** @internal the pool reclaimed the lease (maxLeaseMs, or close() after the grace period). */
+  markReclaimed(): boolean {
+    if (this.#state !== "leased") return false;
+    this.#state = "reclaimed";
+    return true;
+  }
+
+  private assertLeased(): void {
+    if (this.#state === "released") {
+      throw new SandboxReleasedError(`sandbox ${this.name} was released; sandboxes are single-use, acquire a new one`);
+    }
+    if (this.#state === "reclaimed") {
+      throw new LeaseExpiredError(
+        `sandbox ${this.name} was reclaimed by the pool (lease older than maxLeaseMs, or the pool closed); release sandboxes sooner or raise maxLeaseMs`,
+      );
+    }
+  }
+}

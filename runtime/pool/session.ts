@@ -1,0 +1,75 @@
+/**
+ * What the pool needs from the layers below (runtime/docker, runtime/sandbox), as interfaces, so that the
+ * engine can be swapped in tests that must control timing (a create that finishes after its acquire timed
+ * out) without sleeping — testcontainers style. Production uses EndpointClient and SandboxSession.
+ */
+import type Dockerode from "dockerode";
+import type { Endpoint, RegistryTls } from "../registry/schema";
+import type { SandboxProfile } from "../sandbox/profile";
+
+export interface ExecOptions {
+  /** Kill the command after this long; the result then has `timedOut: true` and exit code 137. */
+  timeoutMs?: number;
+  stdin?: string | Buffer;
+  env?: Record<string, string>;
+  cwd?: string;
+}
+
+export interface ExecResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+  durationMs: number;
+  timedOut: boolean;
+}
+
+/** One running sandbox container with its exec channel (SandboxSession). */
+export interface PoolSession {
+  readonly containerId: string;
+  readonly endpointId: string;
+  readonly usesShellChannel: boolean;
+  exec(argv: string[], options?: ExecOptions): Promise<ExecResult>;
+  putFile(path: string, content: string | Buffer, options?: { mode?: number }): Promise<void>;
+  healthy(): boolean;
+  /** Closes the channel and force-removes the container; idempotent, never throws. */
+  destroy(): Promise<void>;
+}
+
+/** The Docker calls the pool makes itself (EndpointClient). */
+export interface PoolEndpointClient {
+  readonly id: string;
+  ping(timeoutMs?: number): Promise<void>;
+  listContainers(labels: Record<string, string>): Promise<Dockerode.ContainerInfo[]>;
+  removeContainer(id: string): Promise<void>;
+  close(): void;
+}
+
+export interface StartSessionOptions {
+  name: string;
+  timeoutMs: number;
+  callTimeoutMs: number;
+}
+
+export type StartSession = (
+  client: PoolEndpointClient,
+  profile: SandboxProfile,
+  labels: Record<string, string>,
+  options: StartSessionOptions,
+) => Promise<PoolSession>;
+
+export interface ClientFactoryOptions {
+  callTimeoutMs: number;
+}
+
+/** Seams for tests and embedders; every field defaults to the real implementation. */
+export interface PoolDependencies {
+  startSession?: StartSession;
+  remoteClient?: (endpoint: Endpoint, tls: RegistryTls, options: ClientFactoryOptions) => PoolEndpointClient;
+  localClient?: (socketPath: string, options: ClientFactoryOptions) => PoolEndpointClient;
+  /** Source of SANDFLEET_* variables. @default process.env */
+  env?: Readonly<Record<string, string | undefined>>;
+  /** @default Date.now */
+  now?: () => number;
+  /** @default Math.random */
+  random?: () => number;
+}
