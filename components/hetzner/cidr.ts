@@ -45,9 +45,16 @@ export function isUsableHostIn(address: string, cidr: string): boolean {
   return ip > range.first + 1 && ip < range.last;
 }
 
-/** The last usable host address of `cidr` (one below broadcast). */
-export function lastUsableHost(cidr: string): string {
-  return formatIpv4(parseIpv4Cidr(cidr).last - 1);
+/** Offset of the load balancer's default private IP from the start of the network. */
+export const loadBalancerHostOffset = 250;
+
+/**
+ * The load balancer's default private IP: offset 250 of the network's first /24. The core's address
+ * plan (components/fleet/address-plan.ts) gives that block to the platform and whatever a provider puts
+ * next to it, and keeps offsets above 249 free of servers, so the two can never collide.
+ */
+export function defaultLoadBalancerIp(cidr: string): string {
+  return formatIpv4(parseIpv4Cidr(cidr).first + loadBalancerHostOffset);
 }
 
 /** A source as Hetzner firewalls want it: always with a prefix (`/32` or `/128` for a single address). */

@@ -18,8 +18,8 @@ export const hetznerConfigSchema = z
     /** Load balancer type when the stack asks for one without a type. @default "lb11" */
     loadBalancerType: z.string().min(1).default("lb11"),
     /**
-     * Private IP of the load balancer in the network. @default the last usable address of the network
-     * range, far from the low addresses the core plans for servers, so the two never collide.
+     * Private IP of the load balancer in the network. @default offset 250 of the network's first /24
+     * (e.g. 10.0.0.250), which the core's address plan never gives to a server.
      */
     loadBalancerPrivateIp: z.string().ip({ version: "v4" }).optional(),
     /** User the post-boot step logs in as; Hetzner images only provision root. @default "root" */

@@ -5,7 +5,7 @@
 import * as hcloud from "@pulumi/hcloud";
 import * as pulumi from "@pulumi/pulumi";
 import type { LoadBalancerSpec, PlatformSpec, ProvisionedPlatform } from "../provider";
-import { isUsableHostIn, lastUsableHost } from "./cidr";
+import { defaultLoadBalancerIp, isUsableHostIn } from "./cidr";
 import { platformFirewallRules } from "./firewall-rules";
 import { hetznerLabels } from "./labels";
 import { hetznerName } from "./names";
@@ -108,7 +108,7 @@ export class HetznerPlatform extends pulumi.ComponentResource {
 
     if (spec.loadBalancer) {
       const lb = spec.loadBalancer;
-      const lbPrivateIp = site.config.loadBalancerPrivateIp ?? lastUsableHost(site.networkCidr);
+      const lbPrivateIp = site.config.loadBalancerPrivateIp ?? defaultLoadBalancerIp(site.networkCidr);
       if (!isUsableHostIn(lbPrivateIp, site.networkCidr)) {
         throw new Error(
           `sandfleet:hetzner.loadBalancerPrivateIp ${lbPrivateIp} is not a usable host address in the network ${site.networkCidr}; pick one inside the range.`,

@@ -57,6 +57,8 @@ export class HetznerSite extends pulumi.ComponentResource implements ProviderSit
   public readonly adminCidrs: readonly string[];
   public readonly tags: Record<string, string>;
   public readonly protection: ProtectionOptions;
+  /** Hetzner images give the SSH keys to root. */
+  public readonly sshUser: string;
   private readonly resourceName: string;
   /** Private IPs handed out so far, to fail at preview on a clash instead of at `pulumi up`. */
   private readonly privateIpOwners = new Map<string, string>();
@@ -81,6 +83,7 @@ export class HetznerSite extends pulumi.ComponentResource implements ProviderSit
     this.adminCidrs = [...args.adminCidrs];
     this.tags = args.tags;
     this.protection = args.protection;
+    this.sshUser = config.sshUser;
     this.networkZoneOf(args.location, "location");
 
     const labels = hetznerLabels(args.tags, { stack: args.stack });
