@@ -1,0 +1,94 @@
+/**
+ * The DOCKER-USER rule set: containers may reach the internet, but not the cloud metadata service
+ * (169.254.0.0/16: user-data, instance credentials), the private network (other servers, their Docker APIs)
+ * or any RFC1918 / CGNAT range. DOCKER-USER is the chain Docker reserves for the operator: it is evaluated
+ * before Docker's own FORWARD rules and Docker never flushes it.
+ *
+ * Applied by a oneshot unit that runs after docker.service and is restarted with it (PartOf), so the rules
+ * are back after every boot and daemon restart. Loaded with `iptables-restore --noflush`, which replaces
+ * the two chains atomically (no window in which the chain is empty).
+ */
+import { DOCKER_TLS_PORT } from "./ports";
+import type { CloudConfigFragment } from "./fragment";
+import type { HostCloudConfig } from "./types";
+
+export const DOCKER_USER_SCRIPT_PATH = "/usr/local/sbin/sandfleet-docker-user";
+export const DOCKER_USER_UNIT = "sandfleet-docker-user.service";
+/** Destinations containers may never reach (besides the private network). */
+export const BLOCKED_FROM_CONTAINERS = ["169.254.0.0/16", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10"];
+
+/** The iptables-restore payload (filter table) for a host. */
+export function dockerUserRules(config: HostCloudConfig): string {
+  const blocked = [...new Set([config.privateNetworkCidr, ...BLOCKED_FROM_CONTAINERS])];
+  const platformException =
+    config.role === "platform"
+      ? [
+          "# The platform's own services (the pool) run in containers and must dial the workspace servers' Docker",
+          "# API; that one port on the private network is allowed. Workspace sandboxes get no exception.",
+          `-A SANDFLEET-EGRESS -d ${config.privateNetworkCidr} -p tcp --dport ${DOCKER_TLS_PORT} -j RETURN`,
+        ]
+      : [];
+  return [
+    "*filter",
+    // Declaring a chain under --noflush flushes it if it exists, creates it otherwise.
+    ":DOCKER-USER - [0:0]",
+    ":SANDFLEET-EGRESS - [0:0]",
+    "-A DOCKER-USER -m conntrack --ctstate RELATED,ESTABLISHED -j RETURN",
+    "-A DOCKER-USER -i docker0 -j SANDFLEET-EGRESS",
+    "-A DOCKER-USER -i br-+ -j SANDFLEET-EGRESS",
+    "-A DOCKER-USER -j RETURN",
+    "# Container to container on a Docker network is Docker's business (icc); leave it alone.",
+    "-A SANDFLEET-EGRESS -o docker0 -j RETURN",
+    "-A SANDFLEET-EGRESS -o br-+ -j RETURN",
+    ...platformException,
+    ...blocked.map((net) => `-A SANDFLEET-EGRESS -d ${net} -j REJECT --reject-with icmp-admin-prohibited`),
+    "-A SANDFLEET-EGRESS -j RETURN",
+    "COMMIT",
+    "",
+  ].join("\n");
+}
+
+export function dockerUserFragment(config: HostCloudConfig): CloudConfigFragment {
+  const script = [
+    "#!/bin/sh",
+    "# Written by sandfleet (cloud-init): keeps containers away from the metadata service and private ranges.",
+    "# Re-running it is safe: the chains are replaced, not appended to.",
+    "set -eu",
+    "iptables-restore --noflush <<'RULES'",
+    dockerUserRules(config).trimEnd(),
+    "RULES",
+    "",
+  ].join("\n");
+  const unit = [
+    "# Written by sandfleet (cloud-init). Re-applies DOCKER-USER after every start of docker.service.",
+    "[Unit]",
+    "Description=sandfleet DOCKER-USER rules (no metadata service or private ranges for containers)",
+    "After=docker.service",
+    "PartOf=docker.service",
+    "",
+    "[Service]",
+    "Type=oneshot",
+    "RemainAfterExit=yes",
+    `ExecStart=${DOCKER_USER_SCRIPT_PATH}`,
+    "",
+    "[Install]",
+    "WantedBy=docker.service",
+    "",
+  ].join("\n");
+  return {
+    packages: ["iptables"],
+    files: [
+      { path: DOCKER_USER_SCRIPT_PATH, content: script, permissions: "0755" },
+      { path: `/etc/systemd/system/${DOCKER_USER_UNIT}`, content: unit, permissions: "0644" },
+    ],
+    steps: [
+      {
+        name: "docker-user",
+        why: "Containers must not reach the metadata service or private ranges, from the first container on.",
+        script: `systemctl daemon-reload
+systemctl enable ${DOCKER_USER_UNIT}
+systemctl restart ${DOCKER_USER_UNIT}`,
+      },
+    ],
+  };
+}

@@ -1,0 +1,21 @@
+/**
+ * sandfleet's cloud-init: one renderer of user-data for both host roles, and the post-boot TLS step that
+ * follows it over SSH. Pure (no @pulumi): used by the cloud path, the `local` provider and the tests alike.
+ */
+export type { HostRole, DockerHostSettings, HostCloudConfig } from "./types";
+export { CloudConfigInputError } from "./errors";
+export { renderCloudConfig } from "./render";
+export { validateHostCloudConfig } from "./validate";
+export { DOCKER_TLS_PORT } from "./ports";
+export {
+  postBootScript,
+  postBootCommand,
+  parsePostBootResult,
+  POST_BOOT_SCRIPT_REMOTE_PATH,
+  POST_BOOT_SCRIPT_LOCAL_PATH,
+  POST_BOOT_OK_MARKER,
+  SANDFLEET_STATE_DIR,
+} from "./post-boot";
+export type { PostBootCommandArgs } from "./post-boot";
+export { daemonJson, dockerdPath, DOCKER_TLS_DROP_IN, DOCKER_BASE_DROP_IN } from "./docker";
+export { runscRuntimeArgs } from "./gvisor";

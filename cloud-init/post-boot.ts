@@ -1,0 +1,66 @@
+/**
+ * The post-boot step: the only place private key material reaches a host. Both deploy paths (the cloud
+ * path with @pulumi/command, the `local` provider with ssh2) copy `post-boot/install-docker-tls.sh` to
+ * {@link POST_BOOT_SCRIPT_REMOTE_PATH}, run {@link postBootCommand} over SSH and write the PEM bundle
+ * (CA cert, server cert, server key) to its stdin. Success ends with one line:
+ * `SANDFLEET_POST_BOOT_OK {"defaultRuntime":"runsc","serverVersion":"...","tlsListener":"10.0.1.10:2376"}`.
+ */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { isIPv4 } from "node:net";
+import { CloudConfigInputError } from "./errors";
+import { shellJoin } from "./shell";
+import type { HostRole } from "./types";
+
+/** Created by cloud-init (bootcmd), writable by root and members of `sudo`. */
+export const SANDFLEET_STATE_DIR = "/var/lib/sandfleet";
+/** Where deploys copy the post-boot script on the host. */
+export const POST_BOOT_SCRIPT_REMOTE_PATH = `${SANDFLEET_STATE_DIR}/install-docker-tls.sh`;
+/** The script on this machine (it ships with the package, next to this file). */
+export const POST_BOOT_SCRIPT_LOCAL_PATH = join(__dirname, "post-boot", "install-docker-tls.sh");
+/** Prefix of the script's last line on success; JSON follows after one space. */
+export const POST_BOOT_OK_MARKER = "SANDFLEET_POST_BOOT_OK";
+
+/** The contents of the post-boot script. */
+export function postBootScript(): string {
+  return readFileSync(POST_BOOT_SCRIPT_LOCAL_PATH, "utf8");
+}
+
+export interface PostBootCommandArgs {
+  role: HostRole;
+  /** The host's PRIVATE address the mTLS listener binds to; never 0.0.0.0. */
+  listenAddress: string;
+  port: number;
+  /** Run through `sudo -n` (admin users other than root). */
+  sudo: boolean;
+  /** Where the script was copied, usually {@link POST_BOOT_SCRIPT_REMOTE_PATH}. */
+  scriptPath: string;
+}
+
+/** The command line that runs the script on the host. Contains no secret: the PEMs go to stdin. */
+export function postBootCommand(args: PostBootCommandArgs): string {
+  if (args.role !== "platform" && args.role !== "workspace") {
+    throw new CloudConfigInputError("role", `"${String(args.role)}" is not one of "platform", "workspace".`);
+  }
+  if (!isIPv4(args.listenAddress) || args.listenAddress === "0.0.0.0") {
+    throw new CloudConfigInputError("listenAddress", `"${args.listenAddress}" must be the host's private IPv4 address (never 0.0.0.0).`);
+  }
+  if (!Number.isInteger(args.port) || args.port < 1 || args.port > 65535) {
+    throw new CloudConfigInputError("port", `${args.port} is not a TCP port (1-65535).`);
+  }
+  if (!args.scriptPath || /[\0\n]/.test(args.scriptPath)) {
+    throw new CloudConfigInputError("scriptPath", "must be the path the script was copied to.");
+  }
+  const argv = ["bash", args.scriptPath, "--role", args.role, "--listen-address", args.listenAddress, "--port", String(args.port)];
+  return shellJoin(args.sudo ? ["sudo", "-n", ...argv] : argv);
+}
+
+/** Parses the script's final line; undefined when the output has no success marker. */
+export function parsePostBootResult(output: string): { defaultRuntime: string; serverVersion: string; tlsListener?: string } | undefined {
+  const line = output
+    .split("\n")
+    .reverse()
+    .find((l) => l.startsWith(`${POST_BOOT_OK_MARKER} `));
+  if (!line) return undefined;
+  return JSON.parse(line.slice(POST_BOOT_OK_MARKER.length + 1));
+}

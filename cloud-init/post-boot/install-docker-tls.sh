@@ -1,0 +1,160 @@
+#!/usr/bin/env bash
+# sandfleet post-boot step: installs the Docker TLS material and opens dockerd's mutual-TLS listener.
+#
+# Why a separate step: private keys never go into user-data (providers serve it in plain text on the
+# metadata address). cloud-init leaves dockerd on its unix socket; this script, run over SSH by the deploy
+# (Pulumi's remote.Command or the `local` provider), receives the key on stdin and enables the listener.
+#
+# Usage:
+#   install-docker-tls.sh --role workspace|platform --listen-address PRIVATE_IPV4 [--port 2376] < bundle.pem
+# stdin: PEM blocks in this order: CA certificate, server certificate, server private key.
+# Success: the last line of stdout is
+#   SANDFLEET_POST_BOOT_OK {"defaultRuntime":"runsc","serverVersion":"...","tlsListener":"IP:PORT"}
+# Re-running it with new certificates rotates them (files replaced, dockerd restarted; live-restore keeps
+# containers running).
+#
+# Environment overrides, for tests only (real hosts need none of them):
+#   SANDFLEET_ROOT        prefix for every file the script reads or writes (default: empty, i.e. "/")
+#   SANDFLEET_SYSTEMCTL   systemctl command, may include arguments (default: systemctl)
+#   SANDFLEET_DOCKER      docker CLI command, may include arguments (default: docker; honours DOCKER_HOST)
+#   SANDFLEET_CLOUD_INIT  cloud-init command (default: cloud-init)
+#   SANDFLEET_DOCKERD     dockerd binary named in the drop-in (default: /usr/bin/dockerd, else /usr/sbin/dockerd)
+#   SANDFLEET_CLOUD_INIT_TIMEOUT  seconds to wait for cloud-init to finish (default: 1800)
+#   SANDFLEET_DAEMON_TIMEOUT      seconds to wait for dockerd after the restart (default: 120)
+set -euo pipefail
+umask 077
+
+log() { printf 'sandfleet post-boot: %s\n' "$*" >&2; }
+die() { printf 'sandfleet post-boot: error: %s\n' "$*" >&2; exit 1; }
+
+role="" listen="" port=2376
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --role) role=${2:-}; shift 2 ;;
+    --listen-address) listen=${2:-}; shift 2 ;;
+    --port) port=${2:-}; shift 2 ;;
+    *) die "unknown argument '$1' (usage: --role workspace|platform --listen-address IP [--port N] < bundle.pem)" ;;
+  esac
+done
+case "$role" in workspace|platform) ;; *) die "--role must be 'workspace' or 'platform', got '$role'" ;; esac
+[[ "$listen" =~ ^[0-9]{1,3}(\.[0-9]{1,3}){3}$ ]] || die "--listen-address must be the host's private IPv4 address, got '$listen'"
+[ "$listen" != "0.0.0.0" ] || die "--listen-address 0.0.0.0 would expose the Docker API on every interface; use the private IP"
+[[ "$port" =~ ^[0-9]{1,5}$ ]] && [ "$port" -ge 1 ] && [ "$port" -le 65535 ] || die "--port must be a TCP port, got '$port'"
+
+root=${SANDFLEET_ROOT:-}
+read -r -a systemctl_cmd <<<"${SANDFLEET_SYSTEMCTL:-systemctl}"
+read -r -a docker_cmd <<<"${SANDFLEET_DOCKER:-docker}"
+read -r -a cloud_init_cmd <<<"${SANDFLEET_CLOUD_INIT:-cloud-init}"
+cloud_init_timeout=${SANDFLEET_CLOUD_INIT_TIMEOUT:-1800}
+daemon_timeout=${SANDFLEET_DAEMON_TIMEOUT:-120}
+
+# Paths as dockerd sees them (written into the drop-in) and as this script writes them (under $root).
+tls_dir=/etc/docker/tls
+drop_in=/etc/systemd/system/docker.service.d/20-sandfleet-tls.conf
+
+# --- 1. Read and check the PEM bundle before touching anything --------------------------------------
+[ ! -t 0 ] || die "write the PEM bundle (CA certificate, server certificate, server key) to stdin"
+install -d -m 0750 "$root$tls_dir"
+work=$(mktemp -d "$root$tls_dir/.incoming.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+tr -d '\r' | awk -v dir="$work" '
+  /^-----BEGIN [A-Z0-9 ]+-----$/ {
+    if (open) bad = 1
+    n++; open = 1; file = sprintf("%s/block-%d.pem", dir, n)
+    type = $0; sub(/^-----BEGIN /, "", type); sub(/-----$/, "", type)
+    print type > (dir "/types")
+  }
+  open { print > file }
+  /^-----END [A-Z0-9 ]+-----$/ { if (open) close(file); open = 0 }
+  END { if (open || bad) exit 3 }
+' || die "stdin is not a sequence of complete PEM blocks"
+mapfile -t types < <(cat "$work/types" 2>/dev/null || true)
+[ "${#types[@]}" -eq 3 ] || die "expected 3 PEM blocks on stdin (CA certificate, server certificate, server key), got ${#types[@]}"
+[ "${types[0]}" = "CERTIFICATE" ] || die "PEM block 1 must be the CA certificate, got '${types[0]}'"
+[ "${types[1]}" = "CERTIFICATE" ] || die "PEM block 2 must be the server certificate, got '${types[1]}'"
+[[ "${types[2]}" == *"PRIVATE KEY" ]] || die "PEM block 3 must be the server private key, got '${types[2]}'"
+if command -v openssl >/dev/null 2>&1; then
+  # A mismatched set would leave dockerd unable to start; refuse it while the old listener still works.
+  openssl verify -CAfile "$work/block-1.pem" "$work/block-2.pem" >/dev/null 2>&1 \
+    || die "the server certificate is not signed by the CA certificate given with it"
+  cert_pub=$(openssl x509 -in "$work/block-2.pem" -noout -pubkey)
+  key_pub=$(openssl pkey -in "$work/block-3.pem" -pubout)
+  [ "$cert_pub" = "$key_pub" ] || die "the server private key does not belong to the server certificate"
+else
+  log "openssl not found; skipping the certificate/key consistency check"
+fi
+
+# --- 2. Wait for cloud-init: Docker, gVisor and the firewall must be in place ---------------------------
+log "waiting for cloud-init to finish"
+set +e
+timeout "$cloud_init_timeout" "${cloud_init_cmd[@]}" status --wait >/dev/null
+ci_status=$?
+set -e
+case "$ci_status" in
+  0) ;;
+  2) log "warning: cloud-init finished with recoverable errors (see 'cloud-init status --long'); continuing" ;;
+  124) die "cloud-init did not finish within ${cloud_init_timeout}s" ;;
+  *) "${cloud_init_cmd[@]}" status --long >&2 || true
+     die "cloud-init failed (status exit $ci_status); see /var/log/cloud-init-output.log" ;;
+esac
+
+# --- 3. Install the TLS files (atomic renames, root-owned, key readable by root only) --------------------
+install_file() { # source, name, mode
+  install -m "$3" -o root -g root "$1" "$root$tls_dir/.$2.new"
+  mv -f "$root$tls_dir/.$2.new" "$root$tls_dir/$2"
+}
+install_file "$work/block-1.pem" ca.pem 0444
+install_file "$work/block-2.pem" server-cert.pem 0444
+install_file "$work/block-3.pem" server-key.pem 0400
+
+# --- 4. The drop-in that adds the mutual-TLS listener on the private address ------------------------------
+dockerd=${SANDFLEET_DOCKERD:-}
+if [ -z "$dockerd" ]; then
+  # Docker's package installs /usr/bin/dockerd, Debian's docker.io /usr/sbin/dockerd; they conflict, so one exists.
+  for candidate in /usr/bin/dockerd /usr/sbin/dockerd; do
+    if [ -x "$candidate" ]; then dockerd=$candidate; break; fi
+  done
+  [ -n "$dockerd" ] || die "dockerd is not installed (neither /usr/bin/dockerd nor /usr/sbin/dockerd)"
+fi
+install -d -m 0755 "$root$(dirname "$drop_in")"
+cat >"$root$drop_in.new" <<EOF
+# Written by sandfleet's post-boot step (install-docker-tls.sh); re-running the step rewrites it.
+# Adds the Docker API with mutual TLS (--tlsverify: only clients with a cert from our CA) on the private
+# address only. Listeners are flags here, never "hosts" in daemon.json, which conflicts with -H fd://.
+[Service]
+ExecStart=
+ExecStart=$dockerd -H fd:// --containerd=/run/containerd/containerd.sock -H tcp://$listen:$port --tlsverify --tlscacert=$tls_dir/ca.pem --tlscert=$tls_dir/server-cert.pem --tlskey=$tls_dir/server-key.pem
+EOF
+chmod 0644 "$root$drop_in.new"
+mv -f "$root$drop_in.new" "$root$drop_in"
+
+# --- 5. Restart dockerd (live-restore keeps running containers) and wait until it answers ------------------
+log "restarting docker with the TLS listener on $listen:$port"
+"${systemctl_cmd[@]}" daemon-reload
+"${systemctl_cmd[@]}" restart docker.service
+
+deadline=$((SECONDS + daemon_timeout))
+server_version=""
+until server_version=$("${docker_cmd[@]}" version --format '{{.Server.Version}}' 2>/dev/null) && [ -n "$server_version" ]; do
+  if [ "$SECONDS" -ge "$deadline" ]; then
+    [ -n "$root" ] || journalctl -u docker.service -n 40 --no-pager >&2 2>/dev/null || true
+    die "dockerd did not answer within ${daemon_timeout}s after the restart"
+  fi
+  sleep 1
+done
+until timeout 2 bash -c "exec 3<>/dev/tcp/$listen/$port" 2>/dev/null; do
+  [ "$SECONDS" -lt "$deadline" ] || die "dockerd answers on its socket but nothing listens on $listen:$port (is $listen an address of this host?)"
+  sleep 1
+done
+
+# --- 6. Check the runtime: workspace servers must run containers under gVisor by default ------------------
+default_runtime=$("${docker_cmd[@]}" info --format '{{.DefaultRuntime}}')
+runtimes=$("${docker_cmd[@]}" info --format '{{range $name, $_ := .Runtimes}}{{$name}} {{end}}')
+[[ " $runtimes " == *" runsc "* ]] || die "runsc is not registered with dockerd (runtimes: $runtimes); check \"runtimes\" in /etc/docker/daemon.json"
+if [ "$role" = workspace ] && [ "$default_runtime" != runsc ]; then
+  die "dockerd's default runtime is '$default_runtime', expected 'runsc' on a workspace server; check \"default-runtime\" in /etc/docker/daemon.json"
+fi
+
+json_escape() { local s=${1//\\/\\\\}; printf '%s' "${s//\"/\\\"}"; }
+printf 'SANDFLEET_POST_BOOT_OK {"defaultRuntime":"%s","serverVersion":"%s","tlsListener":"%s:%s"}\n' \
+  "$(json_escape "$default_runtime")" "$(json_escape "$server_version")" "$listen" "$port"

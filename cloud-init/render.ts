@@ -1,0 +1,103 @@
+/**
+ * The one renderer of sandfleet user-data: typed data in, `#cloud-config` YAML out (serialized by the
+ * `yaml` library as YAML 1.1, the dialect cloud-init's PyYAML reads, so strings like "0644" or "no" are
+ * quoted). Roles differ only in which fragments they get and in the values passed to them.
+ */
+import { Document, isMap, isScalar } from "yaml";
+import { bootstrapFile, BOOTSTRAP_PATH } from "./bootstrap";
+import { dockerFragment } from "./docker";
+import { dockerUserFragment } from "./docker-user";
+import { engineInstallFragment, prePullFragment } from "./engine-install";
+import { fail2banFragment } from "./fail2ban";
+import { firewallFragment } from "./firewall";
+import { CloudConfigFragment, mergeFragments } from "./fragment";
+import { sshdFragment } from "./sshd";
+import type { HostCloudConfig, HostRole } from "./types";
+import { unattendedUpgradesFragment } from "./unattended-upgrades";
+import { adminUserEntry, usersFragment } from "./users";
+import { validateHostCloudConfig } from "./validate";
+import { volumeFragment } from "./volume";
+
+/** The fragments of a host, in the order their bootstrap steps run. */
+export function hostFragments(config: HostCloudConfig): CloudConfigFragment[] {
+  const shared: CloudConfigFragment[] = [
+    usersFragment(),
+    volumeFragment(config),
+    firewallFragment(config),
+    sshdFragment(config),
+    fail2banFragment(),
+    unattendedUpgradesFragment(config.docker),
+    dockerFragment(config),
+    engineInstallFragment(config.docker),
+    dockerUserFragment(config),
+  ];
+  return [...shared, ...roleFragments(config.role, config), prePullFragment(config.docker.prePullImages)];
+}
+
+/** What only one role gets. Both roles currently share everything; the differences are values (see docker.ts). */
+function roleFragments(role: HostRole, _config: HostCloudConfig): CloudConfigFragment[] {
+  switch (role) {
+    case "platform":
+      return [];
+    case "workspace":
+      return [];
+    default: {
+      const unknown: never = role;
+      throw new Error(`unknown host role ${String(unknown)}`);
+    }
+  }
+}
+
+/** Comments attached to top-level keys of the rendered document: the "why" for a reader of user-data. */
+const KEY_COMMENTS: Record<string, string> = {
+  locale:
+    ' "false" skips the locale module: minimal images lack update-locale and the module would fail,\n turning cloud-init\'s status into "error" although the host is fine.',
+  ssh_pwauth: " Key-only SSH (also enforced by /etc/ssh/sshd_config.d/00-sandfleet.conf, which sorts first).",
+  package_upgrade: " Not at first boot (it doubles boot time); unattended-upgrades installs security updates daily.",
+  bootcmd: " Every boot, before write_files and users: the state directory for the post-boot script, the data volume.",
+  write_files: " Configuration only: no secret is ever written from user-data (it is plain text on the metadata address).",
+  runcmd: " One idempotent script; a failing step fails cloud-init, and the post-boot step refuses the host.",
+};
+
+/** Renders user-data for a host. Throws CloudConfigInputError (naming the field) on invalid input. */
+export function renderCloudConfig(config: HostCloudConfig): string {
+  validateHostCloudConfig(config);
+  const merged = mergeFragments(hostFragments(config));
+  const files = [...merged.files, bootstrapFile(merged.steps)];
+  const isRoot = config.adminUser === "root";
+
+  const cloudConfig = {
+    hostname: config.hostname,
+    preserve_hostname: false,
+    locale: "false",
+    users: [adminUserEntry(config)],
+    disable_root: !isRoot,
+    ssh_pwauth: false,
+    package_update: true,
+    package_upgrade: false,
+    packages: merged.packages,
+    bootcmd: merged.bootcmd,
+    write_files: files.map((file) => ({
+      path: file.path,
+      content: file.content,
+      owner: "root:root",
+      permissions: file.permissions,
+    })),
+    runcmd: [[BOOTSTRAP_PATH]],
+  };
+
+  const doc = new Document(cloudConfig, { version: "1.1" });
+  doc.commentBefore = [
+    ` sandfleet ${config.role} server ${config.hostname}: Docker + gVisor (runsc${config.role === "workspace" ? " as default runtime" : " available"}).`,
+    " Rendered by sandfleet's cloud-init renderer (cloud-init/render.ts); do not edit by hand.",
+    " dockerd listens on its unix socket only until the post-boot step installs TLS over SSH.",
+  ].join("\n");
+  if (isMap(doc.contents)) {
+    for (const pair of doc.contents.items) {
+      if (isScalar(pair.key) && typeof pair.key.value === "string" && KEY_COMMENTS[pair.key.value]) {
+        pair.key.commentBefore = KEY_COMMENTS[pair.key.value];
+      }
+    }
+  }
+  return `#cloud-config\n${doc.toString({ lineWidth: 0 })}`;
+}

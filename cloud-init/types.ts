@@ -1,0 +1,46 @@
+/**
+ * Typed input of the cloud-init renderer. Pure data: the stack config (parsed and validated elsewhere)
+ * and the providers fill it in; `renderCloudConfig()` turns it into user-data.
+ */
+
+/** `platform` runs the user's services and the pool (runc default); `workspace` runs sandboxes (runsc default). */
+export type HostRole = "platform" | "workspace";
+
+export interface DockerHostSettings {
+  /**
+   * Where Docker and gVisor come from.
+   * - `upstream`: Docker's apt repository (docker-ce) and gVisor's apt repository (runsc); current releases.
+   * - `distro`: Debian's `docker.io` and `runsc` (Debian 12: Docker 20.10, runsc 2022-12, no systrap).
+   */
+  packageSource: "upstream" | "distro";
+  /** gVisor platform: `systrap` on VMs (needs upstream gVisor), `ptrace` anywhere, `kvm` only on bare metal. */
+  gvisorPlatform: "systrap" | "ptrace" | "kvm";
+  /** gVisor network stack: `sandbox` (gVisor's netstack), `none`, or `host` (test-only: weakens isolation). */
+  gvisorNetwork: "sandbox" | "none" | "host";
+  /** Images pulled once Docker is installed, so the first sandbox does not wait for a pull. */
+  prePullImages: string[];
+}
+
+export interface HostCloudConfig {
+  role: HostRole;
+  hostname: string;
+  /** Login user for SSH (`root` on Hetzner, `admin` on AWS Debian); the keys go to this user. */
+  adminUser: string;
+  /** OpenSSH public keys. Never a private key: user-data is plain text on the metadata address. */
+  sshAuthorizedKeys: string[];
+  /** The private network range. Containers may never reach it (DOCKER-USER); SSH from it is allowed (bastion hops). */
+  privateNetworkCidr: string;
+  /** CIDRs allowed to reach the Docker TLS port (2376) on this host. Workspace: at least one; platform: []. */
+  dockerApiSources: string[];
+  /** CIDRs SSH is allowed from (besides `privateNetworkCidr`). Never the whole internet. */
+  adminCidrs: string[];
+  /** Ports open to everyone on this host, e.g. [80, 443] on a platform server that serves; [] otherwise. */
+  publicPorts: number[];
+  /**
+   * The data volume, by a stable device path (e.g. `/dev/disk/by-id/scsi-0HC_Volume_123`), formatted ext4 if
+   * blank and mounted with `nofail`. Workspace: mount point `/var/lib/docker`; platform: e.g. `/srv/data`.
+   * Default: no volume.
+   */
+  volume?: { device: string; mountPoint: string };
+  docker: DockerHostSettings;
+}
