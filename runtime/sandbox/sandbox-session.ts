@@ -1,0 +1,285 @@
+/**
+ * One sandbox container and its fast exec path. The container runs a shell reading programs from a persistent
+ * attach stream (opened before the sandbox is handed out), so an exec costs a write and a read (~2 ms) instead
+ * of a `docker exec` (~85 ms under gVisor). Images without a shell fall back to `docker exec`.
+ */
+import { posix } from "node:path";
+import type { Duplex } from "node:stream";
+import { SandboxBrokenError } from "../errors";
+import type { EndpointClient } from "../docker/endpoint-client";
+import { singleFileTar } from "../docker/single-file-tar";
+import { sandboxContainerOptions } from "./container-spec";
+import { dockerExec } from "./docker-exec";
+import type { SandboxProfile } from "./profile";
+import { RunTimeout, ShellChannel } from "./shell-channel";
+import {
+  INTERRUPT_SIGNAL,
+  newNonce,
+  parseCapabilities,
+  renderExecProgram,
+  renderProbeProgram,
+  renderPutFileProgram,
+  ShellCapabilities,
+} from "./shell-program";
+
+export interface ExecOptions {
+  /** Kill the command (and every process it started) after this many ms. @default no limit */
+  timeoutMs?: number;
+  /** Fed to the command's stdin; without it stdin is empty (/dev/null). */
+  stdin?: string | Buffer;
+  /** Added to the profile's environment for this command. */
+  env?: Record<string, string>;
+  /** Working directory. @default the profile's workdir */
+  cwd?: string;
+}
+
+export interface ExecResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+  durationMs: number;
+  timedOut: boolean;
+}
+
+export interface SandboxSessionStartOptions {
+  /** Container name (the pool uses `sf-<poolId>-<random>`). */
+  name?: string;
+  /** Deadline for create + start + channel open, in ms. @default 30_000 */
+  timeoutMs?: number;
+  /** Output kept per stream and command; beyond it output is dropped. @default 64 MiB */
+  maxOutputBytes?: number;
+}
+
+/** Time after the interrupt for the shell to report the killed command before the sandbox is written off. */
+const INTERRUPT_GRACE_MS = 3_000;
+
+export class SandboxSession {
+  /** Creates + starts the container and opens the persistent channel; removes the container on any failure. */
+  static async start(
+    client: EndpointClient,
+    profile: SandboxProfile,
+    labels: Record<string, string>,
+    options: SandboxSessionStartOptions = {},
+  ): Promise<SandboxSession> {
+    const deadline = Date.now() + (options.timeoutMs ?? 30_000);
+    const remaining = () => Math.max(1, deadline - Date.now());
+    const maxOutputBytes = options.maxOutputBytes ?? 64 * 1024 * 1024;
+    let containerId: string | undefined;
+    try {
+      if (profile.shell !== null) {
+        try {
+          containerId = await create(client, profile, labels, options.name, false, remaining());
+          const { channel, capabilities } = await openShellChannel(client, containerId, maxOutputBytes, remaining());
+          return new SandboxSession(client, containerId, profile, maxOutputBytes, channel, capabilities);
+        } catch (err) {
+          if (!containerId || !(await shellIsMissing(client, containerId, err))) throw err;
+          await client.removeContainer(containerId);
+          containerId = undefined;
+        }
+      }
+      containerId = await create(client, profile, labels, options.name, true, remaining());
+      await client.call("start container", (docker) => docker.getContainer(containerId!).start(), remaining());
+      return new SandboxSession(client, containerId, profile, maxOutputBytes, undefined, undefined);
+    } catch (err) {
+      // Nothing half-created: the container goes, whatever failed.
+      if (containerId) await client.removeContainer(containerId).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  readonly endpointId: string;
+  private queue: Promise<unknown> = Promise.resolve();
+  private destroyed = false;
+  private broken: string | undefined;
+
+  private constructor(
+    private readonly client: EndpointClient,
+    readonly containerId: string,
+    private readonly profile: SandboxProfile,
+    private readonly maxOutputBytes: number,
+    private readonly channel: ShellChannel | undefined,
+    private readonly capabilities: ShellCapabilities | undefined,
+  ) {
+    this.endpointId = client.id;
+  }
+
+  /** False: every exec pays a `docker exec` (the image has no shell). */
+  get usesShellChannel(): boolean {
+    return this.channel !== undefined;
+  }
+
+  /** Channel open (or no channel needed) and nothing has broken the sandbox. */
+  healthy(): boolean {
+    if (this.destroyed || this.broken) return false;
+    return this.channel ? this.channel.open : true;
+  }
+
+  /** Runs argv (no shell interpretation) and returns its exact output and exit code. Commands run one at a time. */
+  exec(argv: string[], options: ExecOptions = {}): Promise<ExecResult> {
+    return this.serialised(() => this.execNow(argv, options));
+  }
+
+  /** Writes a file (parent directories created). With a shell: through the channel; without: putArchive. */
+  putFile(path: string, content: string | Buffer, options: { mode?: number } = {}): Promise<void> {
+    if (!path.startsWith("/")) return Promise.reject(new Error(`putFile needs an absolute path, got "${path}"`));
+    const bytes = typeof content === "string" ? Buffer.from(content, "utf8") : content;
+    const mode = options.mode ?? 0o644;
+    return this.serialised(async () => {
+      this.assertUsable();
+      if (this.channel && this.capabilities && (this.capabilities.base64 || !bytes.includes(0))) {
+        const nonce = newNonce();
+        const result = await this.runOnChannel(renderPutFileProgram(nonce, path, bytes, mode, this.capabilities), nonce, undefined);
+        if (result.exitCode !== 0) {
+          throw new Error(`putFile ${path} failed (exit ${result.exitCode}): ${result.stderr.toString("utf8").trim()}`);
+        }
+        return;
+      }
+      const tar = singleFileTar(posix.basename(path), bytes, mode);
+      await this.client.call(`put file ${path}`, (docker) =>
+        docker.getContainer(this.containerId).putArchive(tar, { path: posix.dirname(path) }),
+      );
+    });
+  }
+
+  /** Closes the channel and force-removes the container. Idempotent; never throws. */
+  async destroy(): Promise<void> {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    this.channel?.close("sandbox destroyed");
+    await this.client.removeContainer(this.containerId).catch(() => undefined);
+  }
+
+  private async execNow(argv: string[], options: ExecOptions): Promise<ExecResult> {
+    this.assertUsable();
+    if (argv.length === 0) throw new Error("exec needs a command: argv is empty");
+    const stdin = options.stdin === undefined ? undefined : typeof options.stdin === "string" ? Buffer.from(options.stdin, "utf8") : options.stdin;
+    const started = performance.now();
+    const needsExecForStdin = stdin !== undefined && stdin.includes(0) && !this.capabilities?.base64;
+    if (this.channel && !needsExecForStdin) {
+      const nonce = newNonce();
+      const program = renderExecProgram({
+        nonce,
+        argv,
+        env: options.env,
+        cwd: options.cwd,
+        stdin,
+        scratchDir: this.profile.tmpfs.path,
+        capabilities: this.capabilities!,
+      });
+      const timeout: RunTimeout | undefined =
+        options.timeoutMs === undefined
+          ? undefined
+          : { ms: options.timeoutMs, graceMs: INTERRUPT_GRACE_MS, interrupt: () => this.interruptShell() };
+      const result = await this.runOnChannel(program, nonce, timeout);
+      return {
+        exitCode: result.exitCode,
+        stdout: result.stdout.toString("utf8"),
+        stderr: result.stderr.toString("utf8"),
+        durationMs: performance.now() - started,
+        timedOut: result.timedOut,
+      };
+    }
+    const result = await dockerExec(this.client, this.containerId, {
+      argv,
+      env: options.env,
+      cwd: options.cwd,
+      stdin,
+      timeoutMs: options.timeoutMs,
+      maxOutputBytes: this.maxOutputBytes,
+    });
+    // A timed-out docker exec keeps running in the container (nothing there can kill it): retire the sandbox.
+    if (result.timedOut) this.broken = "a command outlived its timeout and could not be killed (no shell in the image)";
+    return {
+      exitCode: result.exitCode,
+      stdout: result.stdout.toString("utf8"),
+      stderr: result.stderr.toString("utf8"),
+      durationMs: performance.now() - started,
+      timedOut: result.timedOut,
+    };
+  }
+
+  /** SIGUSR1 to the shell: its trap kills the running command (see shell-program.ts). */
+  private async interruptShell(): Promise<void> {
+    await this.client.call("signal sandbox shell", (docker) => docker.getContainer(this.containerId).kill({ signal: INTERRUPT_SIGNAL }), 5_000);
+  }
+
+  private async runOnChannel(program: string, nonce: string, timeout: RunTimeout | undefined) {
+    try {
+      const result = await this.channel!.run(program, nonce, timeout);
+      if (result.abandoned) this.broken = this.channel!.closedReason ?? "channel abandoned";
+      return result;
+    } catch (err) {
+      this.broken = (err as Error).message;
+      throw new SandboxBrokenError(this.containerId, `${(err as Error).message}; release this sandbox and acquire a new one`);
+    }
+  }
+
+  private assertUsable(): void {
+    if (this.destroyed) throw new SandboxBrokenError(this.containerId, "the sandbox was destroyed; acquire a new one");
+    if (this.broken) throw new SandboxBrokenError(this.containerId, `${this.broken}; release this sandbox and acquire a new one`);
+    if (this.channel && !this.channel.open) {
+      throw new SandboxBrokenError(this.containerId, `${this.channel.closedReason}; release this sandbox and acquire a new one`);
+    }
+  }
+
+  private serialised<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(task, task);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+}
+
+async function create(
+  client: EndpointClient,
+  profile: SandboxProfile,
+  labels: Record<string, string>,
+  name: string | undefined,
+  imageCommand: boolean,
+  timeoutMs: number,
+): Promise<string> {
+  const spec = sandboxContainerOptions(profile, labels, name, { imageCommand });
+  const container = await client.call("create container", (docker, abortSignal) => docker.createContainer({ ...spec, abortSignal } as typeof spec), timeoutMs);
+  return container.id;
+}
+
+/** Attach first (so no byte is lost), then start, then probe the shell: the sandbox is usable once this resolves. */
+async function openShellChannel(client: EndpointClient, containerId: string, maxOutputBytes: number, timeoutMs: number) {
+  const deadline = Date.now() + timeoutMs;
+  const remaining = () => Math.max(1, deadline - Date.now());
+  const stream = (await client.call(
+    "attach container",
+    (docker) => docker.getContainer(containerId).attach({ stream: true, stdin: true, stdout: true, stderr: true, hijack: true }),
+    remaining(),
+  )) as Duplex;
+  const channel = new ShellChannel(stream, maxOutputBytes);
+  try {
+    await client.call("start container", (docker) => docker.getContainer(containerId).start(), remaining());
+    const nonce = newNonce();
+    const probe = await withDeadline(channel.run(renderProbeProgram(nonce), nonce), remaining());
+    return { channel, capabilities: parseCapabilities(probe.stdout.toString("utf8")) };
+  } catch (err) {
+    channel.close("channel open failed");
+    throw err;
+  }
+}
+
+function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+    promise.then(
+      (v) => (clearTimeout(timer), resolve(v)),
+      (e) => (clearTimeout(timer), reject(e)),
+    );
+  });
+}
+
+/** Whether starting the shell failed because the image has none (then the image's own CMD is used). */
+async function shellIsMissing(client: EndpointClient, containerId: string, err: unknown): Promise<boolean> {
+  if (/no such file|not found|executable file/i.test(String((err as Error)?.message))) return true;
+  try {
+    const info = await client.call("inspect container", (docker) => docker.getContainer(containerId).inspect(), 5_000);
+    return !info.State.Running && (info.State.ExitCode === 127 || /no such file|not found/i.test(info.State.Error ?? ""));
+  } catch {
+    return false;
+  }
+}
