@@ -7,11 +7,12 @@ import type { MockCallArgs, MockResourceArgs } from "@pulumi/pulumi/runtime";
 import * as core from "./core";
 import * as hetzner from "./hetzner";
 import * as aws from "./aws";
+import * as gcp from "./gcp";
 
 export type OutputsFn = (args: MockResourceArgs, n: number) => Record<string, any>;
 export type CallFn = (inputs: Record<string, any>) => Record<string, any>;
 
-const tables: { outputs: Record<string, OutputsFn>; calls?: Record<string, CallFn> }[] = [core, hetzner, aws];
+const tables: { outputs: Record<string, OutputsFn>; calls?: Record<string, CallFn> }[] = [core, hetzner, aws, gcp];
 
 export function computedOutputs(args: MockResourceArgs, n: number): Record<string, any> {
   for (const table of tables) {
