@@ -1,0 +1,1 @@
+export { FleetDns, type FleetDnsArgs } from "./fleet-dns";

@@ -1,0 +1,300 @@
+/**
+ * The fleet's wiring, provider-neutral: plan names and IPs, render user-data, let each provider create
+ * its servers, issue Docker TLS, run the post-boot step, build and deliver the endpoint registry, and
+ * create DNS records. Nothing here knows a cloud; providers come in through {@link FleetProvider}.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import * as tls from "@pulumi/tls";
+import { DOCKER_TLS_PORT, renderCloudConfig, type HostCloudConfig } from "../../cloud-init";
+import type { Endpoint, EndpointRegistry } from "../../runtime/registry/schema";
+import { FleetDns } from "../dns/fleet-dns";
+import { PostBootStep, tlsBundle } from "../post-boot/post-boot-step";
+import { sshConnection } from "../post-boot/ssh-connection";
+import type { ProviderName, ProviderSite, ProvisionedPlatform, ProvisionedServer, ServerSpec } from "../provider";
+import { endpointRegistryOutput } from "../registry/endpoint-registry";
+import { RegistryDelivery } from "../registry/registry-delivery";
+import { DockerTls } from "../tls/docker-tls";
+import { planAddresses, type AddressPlan, type PlannedServer } from "./address-plan";
+import type { SandboxFleetArgs, WorkspacePoolOptions } from "./args";
+import { endpointId, platformDnsName, workspaceDnsName } from "./naming";
+
+/** Mount points of the data volume per role. */
+export const PLATFORM_VOLUME_MOUNT = "/srv/sandfleet";
+export const WORKSPACE_VOLUME_MOUNT = "/var/lib/docker";
+const DEFAULT_SSH_USER = "root";
+
+export interface FleetOutputs {
+  endpointRegistry: pulumi.Output<EndpointRegistry>;
+  endpoints: pulumi.Output<Endpoint[]>;
+  addressPlan: AddressPlan;
+  platformPrivateIp: string;
+  platformPublicAddress: pulumi.Output<string>;
+  loadBalancerIp: pulumi.Output<string | undefined>;
+  platformDnsName: pulumi.Output<string | undefined>;
+  sshUser: string;
+  deployPublicKey: pulumi.Output<string>;
+  deployPrivateKey: pulumi.Output<string>;
+  caCertPem: pulumi.Output<string>;
+}
+
+/** One workspace server with everything the later steps need. */
+interface WorkspaceServer {
+  pool: WorkspacePoolOptions;
+  planned: PlannedServer;
+  provisioned: ProvisionedServer;
+  site: ProviderSite;
+  /** True when the server shares the platform's private network (same provider). */
+  sameNetwork: boolean;
+  dnsName?: string;
+  /** The address the pool dials. */
+  host: pulumi.Output<string>;
+}
+
+export function createSandboxFleet(name: string, args: SandboxFleetArgs, parent: pulumi.ComponentResource): FleetOutputs {
+  const plan = planAddresses({
+    networkCidr: args.networkCidr,
+    pools: args.pools.map((p) => ({ name: p.name, count: p.count, addressBlock: p.addressBlock })),
+  });
+  const deployKey = deployKeyOf(name, args, parent);
+  const authorizedKeys = pulumi
+    .all([deployKey.publicKey, ...(args.sshPublicKeys ?? [])])
+    .apply((keys) => [...new Set(keys.map((k) => k.trim()))]);
+
+  const sites = createSites(name, args, deployKey.publicKey, parent);
+  const sshUserOf = (site: ProviderSite) => site.sshUser ?? DEFAULT_SSH_USER;
+  const platformSite = sites.get(args.provider)!;
+
+  const userData = (role: HostCloudConfig["role"], hostname: string, site: ProviderSite, dockerApiSources: pulumi.Input<string>[], publicPorts: number[], mountPoint: string) =>
+    (volumeDevice: pulumi.Output<string> | undefined) =>
+      pulumi.all([authorizedKeys, pulumi.all(dockerApiSources), volumeDevice]).apply(([keys, sources, device]) =>
+        renderCloudConfig({
+          role,
+          hostname,
+          adminUser: sshUserOf(site),
+          sshAuthorizedKeys: keys,
+          privateNetworkCidr: args.networkCidr,
+          dockerApiSources: sources,
+          adminCidrs: [...args.adminCidrs],
+          publicPorts,
+          ...(device ? { volume: { device, mountPoint } } : {}),
+          docker: args.docker,
+        }),
+      );
+
+  // Platform server.
+  const lb = args.platform.loadBalancer?.enabled ? args.platform.loadBalancer : undefined;
+  const publicPorts = [...(args.platform.publicPorts ?? [])];
+  // The host firewall must admit the load balancer's traffic to its target ports (it arrives over the
+  // private network); the cloud firewall still publishes only `publicPorts`.
+  const hostPorts = [...new Set([...publicPorts, ...(lb ? lb.ports.map((p) => p.target) : [])])].sort((a, b) => a - b);
+  const platform: ProvisionedPlatform = platformSite.createPlatform({
+    name: plan.platform.name,
+    serverType: args.platform.serverType,
+    location: args.platform.location,
+    privateIp: plan.platform.privateIp,
+    volumeGb: args.platform.volumeGb ?? 0,
+    userData: userData("platform", plan.platform.name, platformSite, [], hostPorts, PLATFORM_VOLUME_MOUNT),
+    labels: { role: "platform", stack: args.stack },
+    stableIp: args.platform.floatingIp ?? true,
+    ...(lb ? { loadBalancer: { type: lb.type, ports: lb.ports.map((p) => ({ ...p })), healthCheckPort: lb.healthCheckPort } } : {}),
+    publicPorts,
+  });
+  // The platform's own address for SSH hops: its primary public IP (a floating IP may not be bound yet).
+  const platformSshHost = pulumi.all([platform.publicIp, platform.publicAddress]).apply(([ip, stable]) => ip ?? stable);
+
+  // Workspace pools.
+  const workspaces: WorkspaceServer[] = [];
+  for (const pool of args.pools) {
+    const providerName = pool.provider ?? args.provider;
+    const site = sites.get(providerName)!;
+    const sameNetwork = providerName === args.provider;
+    const dockerApiSources: pulumi.Input<string>[] = sameNetwork
+      ? [args.networkCidr]
+      : [platform.publicIp.apply((ip) => {
+          if (!ip) throw new pulumi.ResourceError(`pool ${pool.name} runs on ${providerName} and must be reached over the platform's public IP, but the platform server has none`, parent);
+          return `${ip}/32`;
+        })];
+    const planned = plan.pools[pool.name];
+    const specs: ServerSpec[] = planned.servers.map((server) => ({
+      name: server.name,
+      serverType: pool.serverType,
+      location: pool.location,
+      privateIp: server.privateIp,
+      volumeGb: pool.volumeGb ?? 0,
+      userData: userData("workspace", server.name, site, dockerApiSources, [], WORKSPACE_VOLUME_MOUNT),
+      labels: { role: "workspace", stack: args.stack, pool: pool.name, ...(pool.labels ?? {}) },
+    }));
+    const provisioned = specs.length
+      ? site.createWorkspacePool({ name: pool.name, servers: specs, spread: pool.spread ?? true, spot: pool.spot ?? false, dockerApiSources })
+      : [];
+    for (const server of planned.servers) {
+      const match = provisioned.find((p) => p.name === server.name);
+      if (!match) throw new pulumi.ResourceError(`provider ${providerName} did not report server ${server.name} of pool ${pool.name}`, parent);
+      const host = sameNetwork
+        ? match.privateIp
+        : match.publicIp.apply((ip) => {
+            if (!ip) throw new pulumi.ResourceError(`${server.name} runs on ${providerName} without a public IPv4, so the platform cannot reach it`, parent);
+            return ip;
+          });
+      const dnsName = args.cloudflare?.workspaceRecords ? workspaceDnsName(server.name, args.stack, args.cloudflare.domain) : undefined;
+      workspaces.push({ pool, planned: server, provisioned: match, site, sameNetwork, dnsName, host });
+    }
+  }
+
+  // Docker TLS: SANs cover every address the pool may dial.
+  const dockerTls = new DockerTls(
+    `${name}-docker-tls`,
+    {
+      stack: args.stack,
+      servers: workspaces.map((w) => ({ name: w.planned.name, privateIp: w.provisioned.privateIp, publicIp: w.provisioned.publicIp, dnsName: w.dnsName })),
+      validityHours: args.tls?.validityHours,
+      epoch: args.tls?.epoch,
+    },
+    { parent },
+  );
+
+  // Post-boot: TLS material over SSH, through the platform when a server has no public address.
+  const steps = workspaces.map((w) => {
+    const user = sshUserOf(w.site);
+    const cert = dockerTls.servers[w.planned.name];
+    return new PostBootStep(
+      `${name}-${w.planned.name}-post-boot`,
+      {
+        role: "workspace",
+        connection: sshConnection({
+          publicIp: w.provisioned.publicIp,
+          privateIp: w.provisioned.privateIp,
+          user,
+          privateKey: deployKey.privateKey,
+          ...(w.sameNetwork ? { bastion: { host: platformSshHost, user: sshUserOf(platformSite) } } : {}),
+        }),
+        listenAddress: w.provisioned.privateIp,
+        tlsBundle: tlsBundle(dockerTls.caCertPem, cert.certPem, cert.keyPem),
+        sudo: user !== "root",
+        triggers: [dockerTls.caCertPem, cert.certPem],
+        dependsOn: [w.provisioned.server, ...w.provisioned.readyDependencies, ...(w.sameNetwork ? [platform.server] : [])],
+      },
+      { parent },
+    );
+  });
+
+  // The registry: only servers whose post-boot step reported success.
+  const endpointRegistry = endpointRegistryOutput({
+    stack: args.stack,
+    caCertPem: dockerTls.caCertPem,
+    clientCertPem: dockerTls.clientCertPem,
+    clientKeyPem: dockerTls.clientKeyPem,
+    parent,
+    servers: workspaces.map((w, i) => ({
+      id: endpointId(w.provisioned.provider, w.pool.location, w.pool.name, w.planned.index),
+      serverName: w.planned.name,
+      host: w.host,
+      publicHost: w.provisioned.publicIp,
+      port: DOCKER_TLS_PORT,
+      provider: w.provisioned.provider,
+      region: w.provisioned.region,
+      location: w.pool.location,
+      maxContainers: w.pool.maxContainers,
+      weight: w.pool.weight ?? 1,
+      capacity: w.provisioned.capacity,
+      labels: {
+        tier: w.pool.name,
+        ...(w.pool.labels ?? {}),
+        provider: w.provisioned.provider,
+        region: w.provisioned.region,
+        location: w.pool.location,
+        pool: w.pool.name,
+      },
+      draining: w.pool.draining ?? false,
+      postBootStdout: steps[i].stdout,
+    })),
+  });
+
+  const platformUser = sshUserOf(platformSite);
+  new RegistryDelivery(
+    `${name}-registry`,
+    {
+      connection: sshConnection({ publicIp: platformSshHost, privateIp: platform.privateIp, user: platformUser, privateKey: deployKey.privateKey }),
+      registry: endpointRegistry,
+      sudo: platformUser !== "root",
+      dependsOn: [platform.server, ...platform.readyDependencies],
+    },
+    { parent },
+  );
+
+  let platformDns: pulumi.Output<string | undefined> = pulumi.output(undefined);
+  if (args.cloudflare) {
+    const cf = args.cloudflare;
+    const dns = new FleetDns(
+      `${name}-dns`,
+      {
+        zoneId: cf.zoneId,
+        platformName: platformDnsName(cf.platformRecord, cf.domain),
+        platformAddress: platform.loadBalancerIp ?? platform.publicAddress,
+        proxied: cf.proxied,
+        ttl: cf.ttl,
+        workspaceRecords: workspaces.filter((w) => w.dnsName).map((w) => ({ name: w.dnsName!, address: w.host })),
+      },
+      { parent },
+    );
+    platformDns = dns.platformName;
+  }
+
+  return {
+    endpointRegistry,
+    endpoints: pulumi.unsecret(endpointRegistry.apply((r) => r.endpoints)),
+    addressPlan: plan,
+    platformPrivateIp: plan.platform.privateIp,
+    platformPublicAddress: platform.publicAddress,
+    loadBalancerIp: platform.loadBalancerIp ?? pulumi.output(undefined),
+    platformDnsName: platformDns,
+    sshUser: platformUser,
+    deployPublicKey: deployKey.publicKey,
+    deployPrivateKey: deployKey.privateKey,
+    caCertPem: dockerTls.caCertPem,
+  };
+}
+
+/** The deploy key: the user's, or an ED25519 key generated once per stack (secret). */
+function deployKeyOf(name: string, args: SandboxFleetArgs, parent: pulumi.Resource) {
+  if (args.deployKey) {
+    return {
+      privateKey: pulumi.secret(pulumi.output(args.deployKey.privateKey)),
+      publicKey: pulumi.output(args.deployKey.publicKey).apply((k) => k.trim()),
+    };
+  }
+  const key = new tls.PrivateKey(`${name}-deploy-key`, { algorithm: "ED25519" }, { parent, additionalSecretOutputs: ["privateKeyOpenssh", "privateKeyPem"] });
+  return { privateKey: pulumi.secret(key.privateKeyOpenssh), publicKey: key.publicKeyOpenssh.apply((k) => k.trim()) };
+}
+
+/** One provider site per provider the fleet uses; the platform's provider first. */
+function createSites(name: string, args: SandboxFleetArgs, deployPublicKey: pulumi.Output<string>, parent: pulumi.ComponentResource) {
+  const sites = new Map<ProviderName, ProviderSite>();
+  const order: ProviderName[] = [args.provider, ...args.pools.map((p) => p.provider ?? args.provider)];
+  for (const providerName of order) {
+    if (sites.has(providerName)) continue;
+    const provider = args.providers[providerName];
+    if (!provider) {
+      throw new pulumi.ResourceError(`the fleet uses provider ${providerName} but no implementation was given; add it to stacks/providers.ts`, parent);
+    }
+    const location = providerName === args.provider ? args.location : args.pools.find((p) => p.provider === providerName)!.location;
+    sites.set(
+      providerName,
+      provider.createSite(
+        {
+          name,
+          stack: args.stack,
+          location,
+          networkCidr: args.networkCidr,
+          adminCidrs: [...args.adminCidrs],
+          sshPublicKeys: [deployPublicKey, ...(args.sshPublicKeys ?? [])],
+          tags: { app: "sandfleet", stack: args.stack },
+          protection: args.protection ?? { deleteProtection: false, retainVolumes: false },
+          providerConfig: args.providerConfigs?.[providerName],
+        },
+        parent,
+      ),
+    );
+  }
+  return sites;
+}

@@ -1,0 +1,95 @@
+/**
+ * `sandfleet:post-boot:PostBootStep`: installs a server's Docker TLS material after boot, over SSH.
+ *
+ * Why not cloud-init: user-data is plain text at the provider and on the metadata address, so private
+ * keys never go there. Instead this step copies the post-boot script (the same file the `local`
+ * provider runs) and runs it with the PEM bundle (CA cert, server cert, server key) on stdin, as a
+ * secret: never in the command string, which providers log and state keeps in plain text (pulumi#13286).
+ * The script waits for `cloud-init status --wait`, installs the files, turns on the TLS listener on the
+ * private address and checks that dockerd answers with runsc as default runtime; its last line
+ * (`SANDFLEET_POST_BOOT_OK {...}`) is what admits the server to the endpoint registry.
+ */
+import * as command from "@pulumi/command";
+import * as pulumi from "@pulumi/pulumi";
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { DOCKER_TLS_PORT, POST_BOOT_SCRIPT_LOCAL_PATH, POST_BOOT_SCRIPT_REMOTE_PATH, postBootCommand } from "../../cloud-init";
+import { parsePostBootReport, type PostBootReport } from "./report";
+
+export interface PostBootStepArgs {
+  /** Role of the server; workspace servers get the Docker TLS listener. */
+  readonly role: "platform" | "workspace";
+  /** SSH connection (secret: holds the deploy key); see `sshConnection()`. */
+  readonly connection: pulumi.Input<command.types.input.remote.ConnectionArgs>;
+  /** The server's private IPv4: the TLS listener binds to it. */
+  readonly listenAddress: pulumi.Input<string>;
+  /** CA cert, server cert and server key, PEM, in that order (secret). */
+  readonly tlsBundle: pulumi.Input<string>;
+  /** Log in as root? Otherwise the script runs through `sudo -n`. */
+  readonly sudo: boolean;
+  /**
+   * Values whose change re-runs the step (certificate PEMs, rotation epoch); only digests of them are
+   * stored, since triggers are kept in plain text.
+   */
+  readonly triggers: pulumi.Input<string>[];
+  /** Resources that must exist first: the server, its volume attachment, its IP assignment. */
+  readonly dependsOn: pulumi.Input<pulumi.Resource>[];
+}
+
+let scriptDigestCache: string | undefined;
+/** Digest of the script's content: a changed script re-runs the step everywhere. */
+function scriptDigest(): string {
+  scriptDigestCache ??= createHash("sha256").update(readFileSync(POST_BOOT_SCRIPT_LOCAL_PATH)).digest("hex");
+  return scriptDigestCache;
+}
+
+const digestOf = (value: pulumi.Input<string>) =>
+  pulumi.unsecret(pulumi.output(value).apply((v) => createHash("sha256").update(v).digest("hex")));
+
+export class PostBootStep extends pulumi.ComponentResource {
+  public readonly copyScript: command.remote.CopyToRemote;
+  public readonly run: command.remote.Command;
+  /** The script's output (no secrets: the script never prints key material). */
+  public readonly stdout: pulumi.Output<string>;
+  /** The success report, or undefined when the script did not print it. */
+  public readonly report: pulumi.Output<PostBootReport | undefined>;
+
+  constructor(name: string, args: PostBootStepArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("sandfleet:post-boot:PostBootStep", name, {}, opts);
+    const triggers = [scriptDigest(), ...args.triggers.map(digestOf)];
+    this.copyScript = new command.remote.CopyToRemote(
+      `${name}-script`,
+      {
+        connection: args.connection,
+        source: new pulumi.asset.FileAsset(POST_BOOT_SCRIPT_LOCAL_PATH),
+        remotePath: POST_BOOT_SCRIPT_REMOTE_PATH,
+        triggers: [scriptDigest()],
+      },
+      { parent: this, dependsOn: args.dependsOn },
+    );
+    this.run = new command.remote.Command(
+      `${name}-run`,
+      {
+        connection: args.connection,
+        create: pulumi.output(args.listenAddress).apply((listenAddress) =>
+          postBootCommand({ role: args.role, listenAddress, port: DOCKER_TLS_PORT, sudo: args.sudo, scriptPath: POST_BOOT_SCRIPT_REMOTE_PATH }),
+        ),
+        stdin: pulumi.secret(args.tlsBundle),
+        triggers,
+        // Keep a failed step's output visible in `pulumi up`, without key material (only stdin holds it).
+        logging: "stdoutAndStderr",
+      },
+      { parent: this, dependsOn: [this.copyScript], additionalSecretOutputs: ["stdin"] },
+    );
+    this.stdout = this.run.stdout;
+    this.report = this.run.stdout.apply(parsePostBootReport);
+    this.registerOutputs({ copyScript: this.copyScript, run: this.run, stdout: this.stdout, report: this.report });
+  }
+}
+
+/** The stdin bundle the post-boot script reads: CA, server cert, server key. */
+export function tlsBundle(caCertPem: pulumi.Input<string>, certPem: pulumi.Input<string>, keyPem: pulumi.Input<string>): pulumi.Output<string> {
+  return pulumi.secret(
+    pulumi.all([caCertPem, certPem, keyPem]).apply((pems) => pems.map((pem) => pem.trim() + "\n").join("")),
+  );
+}
