@@ -23,10 +23,20 @@ export const outputs: Record<string, OutputsFn> = {
     validityStartTime: "2026-01-01T00:00:00Z",
     validityEndTime: "2027-01-01T00:00:00Z",
   }),
-  "command:remote:Command": (args) => ({ stdout: args.inputs.__mockStdout ?? "", stderr: "" }),
+  "command:remote:Command": (args) => ({ stdout: args.inputs.__mockStdout ?? mockedCommandStdout(args.inputs.create), stderr: "" }),
   "command:remote:CopyToRemote": () => ({}),
   "random:index/randomId:RandomId": (_args, n) => ({ hex: `feed${n}`, b64Std: `mock${n}` }),
   "random:index/randomPassword:RandomPassword": (_args, n) => ({ result: `mock-password-${n}` }),
 };
 
 export const calls = {};
+
+/**
+ * The post-boot script (cloud-init/post-boot/install-docker-tls.sh) ends with a success line on a real
+ * host; under mocks, a command that runs it "succeeds" the same way, so the registry lists the server.
+ */
+function mockedCommandStdout(create: unknown): string {
+  if (typeof create !== "string" || !create.includes("install-docker-tls.sh")) return "";
+  const listen = /--listen-address '?([0-9.]+)'?/.exec(create)?.[1] ?? "127.0.0.1";
+  return `SANDFLEET_POST_BOOT_OK ${JSON.stringify({ defaultRuntime: "runsc", serverVersion: "mock", tlsListener: `${listen}:2376` })}\n`;
+}
