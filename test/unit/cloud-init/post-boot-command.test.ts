@@ -1,0 +1,46 @@
+import { execFileSync } from "node:child_process";
+import { describe, expect, it } from "vitest";
+import {
+  parsePostBootResult,
+  postBootCommand,
+  postBootScript,
+  POST_BOOT_SCRIPT_LOCAL_PATH,
+  POST_BOOT_SCRIPT_REMOTE_PATH,
+} from "../../../cloud-init";
+
+const base = { role: "workspace" as const, listenAddress: "10.0.1.10", port: 2376, sudo: false, scriptPath: POST_BOOT_SCRIPT_REMOTE_PATH };
+
+describe("the post-boot command", () => {
+  it("runs the copied script with the role, the private address and the port, and no secret", () => {
+    expect(postBootCommand(base)).toBe(
+      "bash /var/lib/sandfleet/install-docker-tls.sh --role workspace --listen-address 10.0.1.10 --port 2376",
+    );
+  });
+
+  it("goes through non-interactive sudo for admin users other than root", () => {
+    expect(postBootCommand({ ...base, sudo: true })).toMatch(/^sudo -n bash /);
+  });
+
+  it("quotes a script path with spaces", () => {
+    expect(postBootCommand({ ...base, scriptPath: "/tmp/my dir/x.sh" })).toContain("'/tmp/my dir/x.sh'");
+  });
+
+  it("refuses to listen on every interface", () => {
+    expect(() => postBootCommand({ ...base, listenAddress: "0.0.0.0" })).toThrow(/listenAddress: .*never 0\.0\.0\.0/);
+    expect(() => postBootCommand({ ...base, listenAddress: "10.0.1.10; reboot" })).toThrow(/listenAddress/);
+    expect(() => postBootCommand({ ...base, port: 0 })).toThrow(/port: 0 is not a TCP port/);
+  });
+
+  it("ships the script as a file of its own, valid bash with strict mode", () => {
+    const script = postBootScript();
+    expect(script.startsWith("#!/usr/bin/env bash\n")).toBe(true);
+    expect(script).toContain("set -euo pipefail");
+    execFileSync("bash", ["-n", POST_BOOT_SCRIPT_LOCAL_PATH]);
+  });
+
+  it("reads the success line the script prints last", () => {
+    const output = 'log line\nSANDFLEET_POST_BOOT_OK {"defaultRuntime":"runsc","serverVersion":"27.1.0","tlsListener":"10.0.1.10:2376"}\n';
+    expect(parsePostBootResult(output)).toEqual({ defaultRuntime: "runsc", serverVersion: "27.1.0", tlsListener: "10.0.1.10:2376" });
+    expect(parsePostBootResult("sandfleet post-boot: error: cloud-init failed\n")).toBeUndefined();
+  });
+});

@@ -1,0 +1,158 @@
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { DOCKER_BASE_DROP_IN, renderCloudConfig } from "../../../cloud-init";
+import { hostConfig, renderedVariants } from "../../support/cloud-init-fixtures";
+import { parseUserData, renderedFile } from "../../support/cloud-init-files";
+import { cloudInitSchema } from "../../support/cloud-init-schema";
+
+const variants = Object.entries(renderedVariants()).map(([name, config]) => ({ name, config, userData: renderCloudConfig(config) }));
+const scratch = mkdtempSync(join(tmpdir(), "sf-cloud-init-"));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+function daemonJsonOf(userData: string): Record<string, unknown> {
+  return JSON.parse(renderedFile(userData, "/etc/docker/daemon.json").content);
+}
+
+describe.each(variants)("rendered user-data: $name", ({ name, config, userData }) => {
+  it("starts with #cloud-config and matches its snapshot", async () => {
+    expect(userData.startsWith("#cloud-config\n")).toBe(true);
+    await expect(userData).toMatchFileSnapshot(`./__snapshots__/${name}.yaml`);
+  });
+
+  it("passes `cloud-init schema`", () => {
+    const result = cloudInitSchema(userData);
+    expect(result.valid, result.report).toBe(true);
+  });
+
+  it("never contains a private key", () => {
+    expect(userData).not.toMatch(/PRIVATE KEY/);
+  });
+
+  it("never opens the Docker API or SSH to the internet in the host firewall", () => {
+    const rules = renderedFile(userData, "/etc/sandfleet/firewall.nft").content;
+    const openRules = rules.split("\n").filter((line) => /dport (22|2375|2376)\b/.test(line));
+    for (const line of openRules) expect(line).toMatch(/saddr (?!0\.0\.0\.0\/0|::\/0)\S+\/\d+ tcp dport/);
+    expect(rules).not.toContain("2375");
+    expect(rules).toContain("policy drop;");
+  });
+
+  it("keeps listeners out of daemon.json and in the systemd drop-in instead", () => {
+    const daemon = daemonJsonOf(userData);
+    expect(daemon).not.toHaveProperty("hosts");
+    expect(daemon).toMatchObject({ "live-restore": true, "no-new-privileges": true, icc: false, "userland-proxy": false });
+    expect(daemon["log-opts"]).toMatchObject({ "max-size": expect.any(String), "max-file": expect.any(String) });
+    expect(daemon["default-ulimits"]).toHaveProperty("nofile");
+    const dropIn = renderedFile(userData, DOCKER_BASE_DROP_IN).content;
+    const dockerd = config.docker.packageSource === "upstream" ? "/usr/bin/dockerd" : "/usr/sbin/dockerd";
+    expect(dropIn).toMatch(/^ExecStart=$/m);
+    expect(dropIn).toContain(`ExecStart=${dockerd} -H fd:// `);
+    expect(dropIn).not.toContain("tcp://");
+  });
+
+  it("registers runsc with --oci-seccomp and the configured platform and network", () => {
+    const runtimes = daemonJsonOf(userData).runtimes as Record<string, { path: string; runtimeArgs: string[] }>;
+    expect(runtimes.runsc).toEqual({
+      path: "/usr/bin/runsc",
+      runtimeArgs: [`--platform=${config.docker.gvisorPlatform}`, "--oci-seccomp", `--network=${config.docker.gvisorNetwork}`],
+    });
+  });
+
+  it("gives every written file an explicit owner and permissions", () => {
+    for (const file of parseUserData(userData).write_files) {
+      expect(file.owner, file.path).toBe("root:root");
+      expect(file.permissions, file.path).toMatch(/^0[0-7]{3}$/);
+    }
+  });
+
+  it("installs the engine from the configured package source", () => {
+    const bootstrap = renderedFile(userData, "/usr/local/sbin/sandfleet-bootstrap").content;
+    if (config.docker.packageSource === "upstream") {
+      expect(bootstrap).toContain("https://download.docker.com/linux/debian");
+      expect(bootstrap).toContain("9DC858229FC7DD38854AE2D88D81803C0EBFCD88");
+      expect(bootstrap).toContain("https://storage.googleapis.com/gvisor/releases");
+      expect(bootstrap).toMatch(/install .*docker-ce .*runsc/);
+      const origins = renderedFile(userData, "/etc/apt/apt.conf.d/52sandfleet-unattended-upgrades").content;
+      expect(origins).toContain('"site=download.docker.com";');
+      expect(origins).toContain('"site=storage.googleapis.com";');
+    } else {
+      expect(bootstrap).toMatch(/install .*docker\.io runsc/);
+      expect(bootstrap).not.toContain("download.docker.com");
+    }
+  });
+
+  it("is a bootstrap script that stops at the first failing step", () => {
+    const file = renderedFile(userData, "/usr/local/sbin/sandfleet-bootstrap");
+    expect(file.content).toContain("set -euo pipefail");
+    expect(parseUserData(userData).runcmd).toEqual([["/usr/local/sbin/sandfleet-bootstrap"]]);
+    const checked = join(scratch, `${name}-bootstrap.sh`);
+    writeFileSync(checked, file.content);
+    execFileSync("bash", ["-n", checked]);
+  });
+
+  it("mounts the volume by its device path with nofail", () => {
+    const volume = parseUserData(userData).bootcmd.find((cmd) => cmd[3] === "sandfleet-volume");
+    if (!config.volume) {
+      expect(volume).toBeUndefined();
+      return;
+    }
+    expect(volume?.slice(4)).toEqual([config.volume.device, config.volume.mountPoint]);
+    expect(volume?.[2]).toContain("nofail");
+  });
+});
+
+describe("the schema check itself", () => {
+  it("rejects a document cloud-init would misread, so a pass above means something", () => {
+    const result = cloudInitSchema("#cloud-config\nruncmd: 5\n");
+    expect(result.valid).toBe(false);
+    expect(result.report).toContain("is not of type 'array'");
+  });
+});
+
+describe("role differences", () => {
+  it("makes runsc the default runtime on workspace servers only", () => {
+    expect(daemonJsonOf(renderCloudConfig(hostConfig("workspace")))["default-runtime"]).toBe("runsc");
+    const platform = daemonJsonOf(renderCloudConfig(hostConfig("platform")));
+    expect(platform).not.toHaveProperty("default-runtime");
+    expect(platform.runtimes).toHaveProperty("runsc");
+  });
+
+  it("mounts the workspace volume before docker starts", () => {
+    const dropIn = renderedFile(renderCloudConfig(hostConfig("workspace")), DOCKER_BASE_DROP_IN).content;
+    expect(dropIn).toContain("RequiresMountsFor=/var/lib/docker");
+    expect(renderedFile(renderCloudConfig(hostConfig("platform")), DOCKER_BASE_DROP_IN).content).not.toContain("RequiresMountsFor");
+  });
+
+  it("opens public ports only where the config asks for them", () => {
+    const platform = renderedFile(renderCloudConfig(hostConfig("platform")), "/etc/sandfleet/firewall.nft").content;
+    expect(platform).toContain("tcp dport { 80, 443 } accept");
+    expect(platform).not.toContain("dport 2376");
+    const workspace = renderedFile(renderCloudConfig(hostConfig("workspace")), "/etc/sandfleet/firewall.nft").content;
+    expect(workspace).not.toMatch(/dport \{/);
+    expect(workspace).toContain("ip saddr 10.0.0.0/16 tcp dport 2376 accept");
+  });
+
+  it("lets only the platform's containers dial the workspace Docker API on the private network", () => {
+    const rules = (role: "platform" | "workspace") =>
+      renderedFile(renderCloudConfig(hostConfig(role)), "/usr/local/sbin/sandfleet-docker-user").content;
+    expect(rules("platform")).toContain("-A SANDFLEET-EGRESS -d 10.0.0.0/16 -p tcp --dport 2376 -j RETURN");
+    expect(rules("workspace")).not.toContain("--dport 2376");
+    for (const net of ["169.254.0.0/16", "10.0.0.0/16", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"]) {
+      expect(rules("workspace")).toContain(`-A SANDFLEET-EGRESS -d ${net} -j REJECT`);
+    }
+  });
+
+  it("gives a non-root admin user passwordless sudo and forbids root logins", () => {
+    const userData = renderCloudConfig(hostConfig("workspace", "upstream", { adminUser: "admin" }));
+    const parsed = parseUserData(userData);
+    expect(parsed.users).toEqual([expect.objectContaining({ name: "admin", sudo: "ALL=(ALL) NOPASSWD:ALL", lock_passwd: true })]);
+    expect(parsed.disable_root).toBe(true);
+    expect(renderedFile(userData, "/etc/ssh/sshd_config.d/00-sandfleet.conf").content).toContain("PermitRootLogin no");
+  });
+
+  it("renders the same document for the same input", () => {
+    expect(renderCloudConfig(hostConfig("workspace"))).toBe(renderCloudConfig(hostConfig("workspace")));
+  });
+});

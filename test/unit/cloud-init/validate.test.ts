@@ -1,0 +1,90 @@
+import { describe, expect, it } from "vitest";
+import { CloudConfigInputError, HostCloudConfig, renderCloudConfig } from "../../../cloud-init";
+import { hostConfig, TEST_SSH_PUBLIC_KEY } from "../../support/cloud-init-fixtures";
+
+function renderWith(overrides: Partial<HostCloudConfig>, role: "workspace" | "platform" = "workspace") {
+  return () => renderCloudConfig(hostConfig(role, "upstream", overrides));
+}
+
+describe("renderer input validation", () => {
+  it("refuses a private key where a public key belongs, before anything is rendered", () => {
+    const privateKey = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----";
+    expect(renderWith({ sshAuthorizedKeys: [TEST_SSH_PUBLIC_KEY, privateKey] })).toThrow(
+      /sshAuthorizedKeys\[1\]: this is a private key/,
+    );
+  });
+
+  it("refuses an empty key list, since nobody could log in to finish the setup", () => {
+    expect(renderWith({ sshAuthorizedKeys: [] })).toThrow(/sshAuthorizedKeys: at least one SSH public key/);
+  });
+
+  it("refuses a key that is not an OpenSSH public key", () => {
+    expect(renderWith({ sshAuthorizedKeys: ["ssh-ed25519 AAAA\nrm -rf /"] })).toThrow(/sshAuthorizedKeys\[0\]: not an OpenSSH public key/);
+  });
+
+  it("refuses to open the Docker API to the whole internet", () => {
+    expect(renderWith({ dockerApiSources: ["0.0.0.0/0"] })).toThrow(/dockerApiSources\[0\]: "0.0.0.0\/0" would open the port to the whole internet/);
+    expect(renderWith({ dockerApiSources: ["::/0"] })).toThrow(/dockerApiSources\[0\]/);
+  });
+
+  it("refuses a workspace server nobody could reach on the Docker API", () => {
+    expect(renderWith({ dockerApiSources: [] })).toThrow(/dockerApiSources: a workspace server needs at least one source/);
+  });
+
+  it("refuses SSH from the whole internet", () => {
+    expect(renderWith({ adminCidrs: ["0.0.0.0/0"] })).toThrow(/adminCidrs\[0\]: .*whole internet/);
+  });
+
+  it("refuses to make SSH or the Docker ports public", () => {
+    expect(renderWith({ publicPorts: [443, 2376] }, "platform")).toThrow(/publicPorts\[1\]: port 2376 must never be open to everyone/);
+    expect(renderWith({ publicPorts: [22] }, "platform")).toThrow(/publicPorts\[0\]/);
+    expect(renderWith({ publicPorts: [70000] }, "platform")).toThrow(/publicPorts\[0\]: 70000 is not a TCP port/);
+  });
+
+  it("names malformed CIDRs", () => {
+    expect(renderWith({ privateNetworkCidr: "10.0.0.0" })).toThrow(/privateNetworkCidr: "10.0.0.0" is not a CIDR/);
+    expect(renderWith({ privateNetworkCidr: "fd00::/64" })).toThrow(/privateNetworkCidr: must be an IPv4 range/);
+    expect(renderWith({ adminCidrs: ["10.0.0.0/33"] })).toThrow(/adminCidrs\[0\]/);
+  });
+
+  it("names a bad host name and admin user", () => {
+    expect(renderWith({ hostname: "WS_1" })).toThrow(/hostname: "WS_1" is not a valid host name/);
+    expect(renderWith({ adminUser: "ad min" })).toThrow(/adminUser: "ad min" is not a valid user name/);
+  });
+
+  it("refuses systrap with Debian's runsc, which predates it", () => {
+    const config = hostConfig("workspace", "distro");
+    config.docker = { ...config.docker, gvisorPlatform: "systrap" };
+    expect(() => renderCloudConfig(config)).toThrow(/docker.gvisorPlatform: Debian's runsc .* has no systrap platform/);
+  });
+
+  it("names unknown enum values", () => {
+    const config = hostConfig("workspace");
+    config.docker = { ...config.docker, gvisorNetwork: "bridge" as never };
+    expect(() => renderCloudConfig(config)).toThrow(/docker.gvisorNetwork: "bridge" is not one of "sandbox", "none", "host"/);
+    expect(renderWith({ role: "bastion" as never })).toThrow(/role: "bastion" is not one of/);
+  });
+
+  it("refuses image references that are not image references", () => {
+    const config = hostConfig("workspace");
+    config.docker = { ...config.docker, prePullImages: ["python:3.12; curl evil"] };
+    expect(() => renderCloudConfig(config)).toThrow(/docker.prePullImages\[0\]/);
+  });
+
+  it("requires a workspace volume to hold Docker's data, and a device path", () => {
+    expect(renderWith({ volume: { device: "/dev/disk/by-id/scsi-0HC_Volume_1", mountPoint: "/srv/data" } })).toThrow(
+      /volume.mountPoint: a workspace server's volume holds Docker's data/,
+    );
+    expect(renderWith({ volume: { device: "sdb", mountPoint: "/var/lib/docker" } })).toThrow(/volume.device: "sdb" is not a device path/);
+  });
+
+  it("throws a typed error carrying the field", () => {
+    try {
+      renderWith({ hostname: "" })();
+      expect.unreachable("rendering must fail");
+    } catch (err) {
+      expect(err).toBeInstanceOf(CloudConfigInputError);
+      expect((err as CloudConfigInputError).field).toBe("hostname");
+    }
+  });
+});
