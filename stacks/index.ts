@@ -10,39 +10,49 @@ import { readStackConfig } from "./read-stack-config";
 
 const config = readStackConfig();
 
-const used = new Set<ProviderName>([config.provider, ...config.pools.map((p) => p.provider)]);
-const providers: Partial<Record<ProviderName, FleetProvider>> = {};
-for (const name of used) providers[name] = createProvider(name);
+async function loadProviders(): Promise<Partial<Record<ProviderName, FleetProvider>>> {
+  const used = new Set<ProviderName>([config.provider, ...config.pools.map((p) => p.provider)]);
+  const providers: Partial<Record<ProviderName, FleetProvider>> = {};
+  for (const name of used) providers[name] = await createProvider(name);
+  return providers;
+}
 
-const fleet = new SandboxFleet(`sandfleet-${config.stack}`, {
-  stack: config.stack,
-  provider: config.provider,
-  providers,
-  providerConfigs: config.providers,
-  location: config.location,
-  networkCidr: config.networkCidr,
-  adminCidrs: config.adminCidrs,
-  sshPublicKeys: config.sshPublicKeys,
-  ...(config.deployKey ? { deployKey: { privateKey: pulumi.secret(config.deployKey.privateKey), publicKey: config.deployKey.publicKey } } : {}),
-  platform: config.platform,
-  pools: config.pools,
-  docker: config.docker,
-  tls: config.tls,
-  protection: config.protection,
-  ...(config.cloudflare ? { cloudflare: config.cloudflare } : {}),
-});
+// Providers load lazily (a Hetzner stack never loads @pulumi/aws), so the fleet is built after they load;
+// the exports below wait for it.
+const fleetReady: Promise<SandboxFleet> = loadProviders().then(
+  (providers) =>
+    new SandboxFleet(`sandfleet-${config.stack}`, {
+      stack: config.stack,
+      provider: config.provider,
+      providers,
+      providerConfigs: config.providers,
+      location: config.location,
+      networkCidr: config.networkCidr,
+      adminCidrs: config.adminCidrs,
+      sshPublicKeys: config.sshPublicKeys,
+      ...(config.deployKey ? { deployKey: { privateKey: pulumi.secret(config.deployKey.privateKey), publicKey: config.deployKey.publicKey } } : {}),
+      platform: config.platform,
+      pools: config.pools,
+      docker: config.docker,
+      tls: config.tls,
+      protection: config.protection,
+      ...(config.cloudflare ? { cloudflare: config.cloudflare } : {}),
+    }),
+);
+const fromFleet = <T>(pick: (fleet: SandboxFleet) => pulumi.Output<T>): pulumi.Output<T> =>
+  pulumi.output(fleetReady.then(pick)) as pulumi.Output<T>;
 
 /** The registry for the pool runtime (secret: holds the client key). `pulumi stack output endpointRegistry --json --show-secrets > registry.json` */
-export const endpointRegistry = fleet.endpointRegistry;
+export const endpointRegistry = pulumi.secret(fromFleet((f) => f.endpointRegistry));
 /** The same endpoints without TLS material, readable without --show-secrets. */
-export const endpoints = fleet.endpoints;
+export const endpoints = fromFleet((f) => f.endpoints);
 /** The platform server's stable public address (floating IP). */
-export const platformAddress = fleet.platformPublicAddress;
-export const platformPrivateIp = fleet.platformPrivateIp;
-export const loadBalancerIp = fleet.loadBalancerIp;
+export const platformAddress = fromFleet((f) => f.platformPublicAddress);
+export const platformPrivateIp = fromFleet((f) => f.platformPrivateIp);
+export const loadBalancerIp = fromFleet((f) => f.loadBalancerIp);
 /** `sandfleet-<stack>.<domain>` etc., when Cloudflare is configured. */
-export const platformDnsName = fleet.platformDnsName;
+export const platformDnsName = fromFleet((f) => f.platformDnsName);
 /** The deploy key (secret); the admin SSH command below uses it. */
-export const deployPrivateKey = fleet.deployPrivateKey;
-export const deployPublicKey = fleet.deployPublicKey;
-export const sshCommand = pulumi.interpolate`pulumi stack output deployPrivateKey --show-secrets > sandfleet-${config.stack}.key && chmod 600 sandfleet-${config.stack}.key && ssh -i sandfleet-${config.stack}.key ${fleet.sshUser}@${fleet.platformPublicAddress}`;
+export const deployPrivateKey = pulumi.secret(fromFleet((f) => f.deployPrivateKey));
+export const deployPublicKey = fromFleet((f) => f.deployPublicKey);
+export const sshCommand = pulumi.interpolate`pulumi stack output deployPrivateKey --show-secrets > sandfleet-${config.stack}.key && chmod 600 sandfleet-${config.stack}.key && ssh -i sandfleet-${config.stack}.key ${fromFleet((f) => f.sshUser)}@${platformAddress}`;

@@ -3,16 +3,16 @@
  * `sandfleet:<provider>` config section. Adding a provider is one line here.
  *
  * Config schemas are imported eagerly (pure zod, so the stack config parser and the cost CLI stay
- * free of @pulumi); provider implementations load lazily, so a Hetzner stack never loads
- * @pulumi/aws or @pulumi/azure-native.
+ * free of @pulumi); provider implementations load lazily with `import()`, so a Hetzner stack never
+ * loads @pulumi/aws or @pulumi/azure-native (seconds each).
  */
 import type { ZodTypeAny } from "zod";
 import type { FleetProvider, ProviderName } from "../components/provider";
 import { hetznerConfigSchema } from "../components/hetzner/config";
 
 export interface ProviderEntry {
-  /** Creates the provider; called once per stack that uses it. */
-  create(): FleetProvider;
+  /** Loads and returns the provider; called once per stack that uses it. */
+  create(): Promise<FleetProvider>;
   /** Schema of the `sandfleet:<provider>` section (defaults applied); absent = any object. */
   configSchema?: ZodTypeAny;
 }
@@ -20,11 +20,11 @@ export interface ProviderEntry {
 export type ProviderRegistry = Partial<Record<ProviderName, ProviderEntry>>;
 
 export const providerRegistry: ProviderRegistry = {
-  hetzner: { create: () => (require("../components/hetzner") as typeof import("../components/hetzner")).hetznerProvider, configSchema: hetznerConfigSchema },
+  hetzner: { create: () => import("../components/hetzner").then((m) => m.hetznerProvider), configSchema: hetznerConfigSchema },
 };
 
 /** The provider implementation for `name`; throws naming the available ones. */
-export function createProvider(name: ProviderName, registry: ProviderRegistry = providerRegistry): FleetProvider {
+export async function createProvider(name: ProviderName, registry: ProviderRegistry = providerRegistry): Promise<FleetProvider> {
   const entry = registry[name];
   if (!entry) {
     throw new Error(`provider "${name}" is not available; use one of: ${Object.keys(registry).join(", ")}`);
