@@ -128,11 +128,11 @@ export async function detectPrivilegeMode(docker: Docker, image: string): Promis
 
 function privilegeHostConfig(mode: PrivilegeMode): Docker.HostConfig {
   // Both modes: systemd wants the host cgroup tree writable and tmpfs on /run.
-  const common: Docker.HostConfig = {
-    CgroupnsMode: "host",
+  const common = {
+    CgroupnsMode: "host", // not in @types/dockerode yet; Docker API >= 1.41
     Binds: ["/sys/fs/cgroup:/sys/fs/cgroup:rw"],
     Tmpfs: { "/run": "rw,exec", "/run/lock": "rw" },
-  };
+  } as Docker.HostConfig;
   if (mode === "privileged") return { ...common, Privileged: true };
   return {
     ...common,
@@ -268,7 +268,8 @@ function cloudInitStage(output: string): string {
   try {
     const v1 = (JSON.parse(json) as { v1?: { stage?: string | null } }).v1;
     if (output.startsWith("FINISHED")) return "finished";
-    return v1?.stage ? v1.stage.replace(/^modules-/, "modules:") : "starting";
+    // Between stages `stage` is null: keep the last one rather than flicker.
+    return v1?.stage ? v1.stage.replace(/^modules-/, "modules:") : "";
   } catch {
     return "";
   }

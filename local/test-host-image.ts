@@ -42,6 +42,8 @@ export const TEST_HOST_PACKAGES = [
   "gnupg",
   "procps",
   "netcat-openbsd",
+  // A static busybox to side-load the sandbox image into the nested engine (no registry reachable).
+  "busybox-static",
 ];
 
 /** Shell run inside the base image to turn it into a test host. Part of the cache key. */
