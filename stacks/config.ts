@@ -83,7 +83,12 @@ const loadBalancerSchema = z
     type: z.string().min(1).optional(),
     /** Listen port -> platform port; a bare number means the same port on both. @default [80, 443] */
     ports: z
-      .array(z.union([port.transform((p) => ({ listen: p, target: p })), z.object({ listen: port, target: port }).strict()]))
+      .array(
+        z.preprocess(
+          (v) => (typeof v === "number" || (typeof v === "string" && /^\d+$/.test(v)) ? { listen: v, target: v } : v),
+          z.object({ listen: port, target: port }).strict(),
+        ),
+      )
       .min(1, "a load balancer needs at least one port, e.g. [80, 443]")
       .default([80, 443]),
     /** Platform port the health check probes. @default the first target port */
@@ -432,6 +437,9 @@ function describeIssue(issue: z.ZodIssue, input: Record<string, unknown>): strin
     case z.ZodIssueCode.invalid_type:
       if (issue.received === "undefined") {
         return `${key}: ${issue.message === "Required" ? "is required; set it in Pulumi.<stack>.yaml (see README, Configuration)" : issue.message}`;
+      }
+      if (issue.expected === "integer") {
+        return `${key}: must be a whole number, got ${JSON.stringify(valueAt(input, issue.path))}; write it without decimals`;
       }
       return `${key}: expected ${issue.expected}, got ${issue.received} (${JSON.stringify(valueAt(input, issue.path))}); write it as ${issue.expected}`;
     case z.ZodIssueCode.invalid_enum_value:
