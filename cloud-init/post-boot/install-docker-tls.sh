@@ -57,7 +57,8 @@ drop_in=/etc/systemd/system/docker.service.d/20-sandfleet-tls.conf
 install -d -m 0750 "$root$tls_dir"
 work=$(mktemp -d "$root$tls_dir/.incoming.XXXXXX")
 trap 'rm -rf "$work"' EXIT
-tr -d '\r' | awk -v dir="$work" '
+# Tolerate CRLF and blocks joined without a newline ("-----END CERTIFICATE----------BEGIN ...").
+tr -d '\r' | sed -E 's/(-----END [A-Z0-9 ]+-----)(.)/\1\n\2/g' | awk -v dir="$work" '
   /^-----BEGIN [A-Z0-9 ]+-----$/ {
     if (open) bad = 1
     n++; open = 1; file = sprintf("%s/block-%d.pem", dir, n)

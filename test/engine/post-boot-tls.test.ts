@@ -1,0 +1,238 @@
+/**
+ * The post-boot TLS script (cloud-init/post-boot/install-docker-tls.sh), run for real: the very file the
+ * deploys copy to hosts, against a real dockerd, in a throwaway root (SANDFLEET_ROOT). Only systemctl and
+ * cloud-init are stand-ins: test/support/cloud-init-fake-systemctl.sh starts dockerd from the ExecStart of
+ * the drop-in the script wrote, and the fake cloud-init exits with the status a test chooses.
+ */
+import { execFileSync, spawnSync } from "node:child_process";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { request } from "node:https";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DOCKER_TLS_DROP_IN, parsePostBootResult, POST_BOOT_SCRIPT_LOCAL_PATH, renderCloudConfig } from "../../cloud-init";
+import { issueDockerTls, LocalDockerTls } from "../../components/tls/local-issuer";
+import { hostConfig } from "../support/cloud-init-fixtures";
+import { renderedFile } from "../support/cloud-init-files";
+import { dockerdSupport, freePort } from "../support/dockerd";
+
+const FAKE_SYSTEMCTL = join(__dirname, "..", "support", "cloud-init-fake-systemctl.sh");
+const support = dockerdSupport();
+
+interface ScriptRun {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+interface TlsClient {
+  ca: string;
+  cert?: string;
+  key?: string;
+}
+
+/** GET /version over mutual TLS; resolves with the HTTP status and body, rejects on a refused handshake. */
+function getVersion(port: number, client: TlsClient): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      { host: "127.0.0.1", port, path: "/version", method: "GET", agent: false, timeout: 10_000, ...client },
+      (res) => {
+        let body = "";
+        res.setEncoding("utf8");
+        res.on("data", (chunk) => (body += chunk));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+        res.on("error", reject);
+      },
+    );
+    req.on("timeout", () => req.destroy(new Error("timed out")));
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+function bundle(tls: LocalDockerTls, server = "ws-test"): string {
+  const s = tls.servers[server]!;
+  // Joined as a deploy might join them: no newline guaranteed between the blocks.
+  return tls.ca.certPem + s.certPem + s.keyPem;
+}
+
+describe.skipIf(!support.ok)("the post-boot TLS script, run against a real dockerd", () => {
+  let root: string;
+  let port: number;
+  let tls: LocalDockerTls;
+  let otherCa: LocalDockerTls;
+  const tlsFile = (name: string) => join(root, "etc/docker/tls", name);
+  const daemonJsonPath = () => join(root, "etc/docker/daemon.json");
+
+  function runScript(input: string, options: { role?: "workspace" | "platform"; cloudInitExit?: number } = {}): ScriptRun {
+    const result = spawnSync(
+      "bash",
+      [POST_BOOT_SCRIPT_LOCAL_PATH, "--role", options.role ?? "workspace", "--listen-address", "127.0.0.1", "--port", String(port)],
+      {
+        input,
+        encoding: "utf8",
+        timeout: 120_000,
+        env: {
+          ...process.env,
+          SANDFLEET_ROOT: root,
+          SANDFLEET_SYSTEMCTL: FAKE_SYSTEMCTL,
+          SANDFLEET_DOCKER: `docker -H unix://${root}/docker.sock`,
+          SANDFLEET_CLOUD_INIT: join(root, "bin/cloud-init"),
+          SANDFLEET_DAEMON_TIMEOUT: "60",
+          FAKE_CLOUD_INIT_EXIT: String(options.cloudInitExit ?? 0),
+        },
+      },
+    );
+    const run = { status: result.status, stdout: result.stdout, stderr: result.stderr };
+    if (run.status !== 0 && existsSync(join(root, "dockerd.log"))) {
+      run.stderr += `\n--- dockerd.log (tail) ---\n${readFileSync(join(root, "dockerd.log"), "utf8").split("\n").slice(-15).join("\n")}`;
+    }
+    return run;
+  }
+
+  beforeAll(async () => {
+    // Short path: the daemon's unix sockets live under it (108-byte limit).
+    root = mkdtempSync("/tmp/sf-pb-");
+    port = await freePort();
+    tls = await issueDockerTls({ stack: "post-boot", servers: [{ serverName: "ws-test", privateIp: "127.0.0.1" }] });
+    otherCa = await issueDockerTls({ stack: "intruder", servers: [{ serverName: "ws-test", privateIp: "127.0.0.1" }] });
+
+    // The daemon.json a workspace host gets (Debian's runsc with ptrace / no network, as these machines need).
+    // One change: this daemon runs with --iptables=false (it must not touch the machine's nat table), and
+    // dockerd refuses icc:false without iptables, since iptables is how it enforces icc:false.
+    const rendered = JSON.parse(renderedFile(renderCloudConfig(hostConfig("workspace", "distro")), "/etc/docker/daemon.json").content);
+    mkdirSync(join(root, "etc/docker"), { recursive: true });
+    writeFileSync(daemonJsonPath(), JSON.stringify({ ...rendered, icc: true }, null, 2));
+
+    mkdirSync(join(root, "bin"));
+    writeFileSync(join(root, "bin/cloud-init"), '#!/bin/sh\n[ "$1" = status ] || exit 1\nexit "${FAKE_CLOUD_INIT_EXIT:-0}"\n');
+    chmodSync(join(root, "bin/cloud-init"), 0o755);
+  });
+
+  afterAll(() => {
+    if (!root) return;
+    spawnSync(FAKE_SYSTEMCTL, ["stop", "docker.service"], { env: { ...process.env, SANDFLEET_ROOT: root } });
+    // A stopped dockerd can leave overlay/shm mounts behind; unmount (deepest first) before removing.
+    const mounts = readFileSync("/proc/self/mounts", "utf8")
+      .split("\n")
+      .map((line) => line.split(" ")[1])
+      .filter((m): m is string => !!m && m.startsWith(root))
+      .sort((a, b) => b.length - a.length);
+    for (const m of mounts) spawnSync("umount", ["-l", m]);
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it("refuses a bundle that is not CA, server certificate, server key, and installs nothing", () => {
+    const run = runScript(tls.ca.certPem + tls.servers["ws-test"]!.certPem);
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain("expected 3 PEM blocks on stdin");
+    expect(existsSync(tlsFile("server-key.pem"))).toBe(false);
+  });
+
+  it("refuses a server key that does not belong to the server certificate", () => {
+    const run = runScript(tls.ca.certPem + tls.servers["ws-test"]!.certPem + tls.client.keyPem);
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain("the server private key does not belong to the server certificate");
+  });
+
+  it("refuses a server certificate from another CA than the one sent with it", () => {
+    const run = runScript(tls.ca.certPem + otherCa.servers["ws-test"]!.certPem + otherCa.servers["ws-test"]!.keyPem);
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain("not signed by the CA certificate");
+  });
+
+  it("stops when cloud-init failed, before any key is written", () => {
+    const run = runScript(bundle(tls), { cloudInitExit: 1 });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain("cloud-init failed");
+    expect(existsSync(tlsFile("server-key.pem"))).toBe(false);
+    expect(existsSync(join(root, DOCKER_TLS_DROP_IN))).toBe(false);
+  });
+
+  it("goes on after cloud-init's recoverable errors, opens the mTLS listener and reports runsc", () => {
+    const run = runScript(bundle(tls), { cloudInitExit: 2 });
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.stderr).toContain("recoverable errors");
+    const lastLine = run.stdout.trimEnd().split("\n").at(-1)!;
+    expect(lastLine.startsWith("SANDFLEET_POST_BOOT_OK {")).toBe(true);
+    const result = parsePostBootResult(run.stdout);
+    expect(result).toEqual({ defaultRuntime: "runsc", serverVersion: expect.stringMatching(/^\d+\.\d+/), tlsListener: `127.0.0.1:${port}` });
+  });
+
+  it("installs the TLS files root-owned, the key readable by root only", () => {
+    const expected: Record<string, number> = { "ca.pem": 0o444, "server-cert.pem": 0o444, "server-key.pem": 0o400 };
+    for (const [name, mode] of Object.entries(expected)) {
+      const stat = statSync(tlsFile(name));
+      expect(stat.mode & 0o777, name).toBe(mode);
+      expect(stat.uid, name).toBe(0);
+      expect(stat.gid, name).toBe(0);
+    }
+    expect(readFileSync(tlsFile("server-key.pem"), "utf8")).toContain("PRIVATE KEY");
+  });
+
+  it("declares the listener in a drop-in, bound to the given address with --tlsverify", () => {
+    const dropIn = readFileSync(join(root, DOCKER_TLS_DROP_IN), "utf8");
+    const execStart = dropIn.split("\n").filter((l) => l.startsWith("ExecStart=")).at(-1)!;
+    expect(execStart).toContain(`-H fd:// `);
+    expect(execStart).toContain(`-H tcp://127.0.0.1:${port} --tlsverify`);
+    expect(execStart).toContain("--tlscacert=/etc/docker/tls/ca.pem --tlscert=/etc/docker/tls/server-cert.pem --tlskey=/etc/docker/tls/server-key.pem");
+    expect(dropIn).not.toContain("0.0.0.0");
+  });
+
+  it("serves /version to a client holding the client certificate", async () => {
+    const res = await getVersion(port, { ca: tls.ca.certPem, cert: tls.client.certPem, key: tls.client.keyPem });
+    expect(res.status).toBe(200);
+    expect(JSON.parse(res.body)).toHaveProperty("Version");
+  });
+
+  it("refuses a client without a certificate", async () => {
+    await expect(getVersion(port, { ca: tls.ca.certPem })).rejects.toThrow(/certificate|alert|ECONNRESET|hang up/i);
+  });
+
+  it("refuses a client whose certificate comes from another CA", async () => {
+    await expect(getVersion(port, { ca: tls.ca.certPem, cert: otherCa.client.certPem, key: otherCa.client.keyPem })).rejects.toThrow(
+      /certificate|alert|ECONNRESET|hang up|unknown ca/i,
+    );
+  });
+
+  it("rotates on a re-run: new files, dockerd restarted, the old client refused and the new one served", async () => {
+    const rotated = await issueDockerTls({ stack: "post-boot", servers: [{ serverName: "ws-test", privateIp: "127.0.0.1" }] });
+    const run = runScript(bundle(rotated));
+    expect(run.status, run.stderr).toBe(0);
+    expect(readFileSync(tlsFile("ca.pem"), "utf8")).toBe(rotated.ca.certPem.trimEnd() + "\n");
+    const fresh = await getVersion(port, { ca: rotated.ca.certPem, cert: rotated.client.certPem, key: rotated.client.keyPem });
+    expect(fresh.status).toBe(200);
+    await expect(getVersion(port, { ca: rotated.ca.certPem, cert: tls.client.certPem, key: tls.client.keyPem })).rejects.toThrow();
+    tls = rotated;
+  });
+
+  it("fails a workspace whose default runtime is not runsc, and accepts runc on a platform server", () => {
+    const daemonJson = JSON.parse(readFileSync(daemonJsonPath(), "utf8"));
+    writeFileSync(daemonJsonPath(), JSON.stringify({ ...daemonJson, "default-runtime": "runc" }));
+    try {
+      const workspace = runScript(bundle(tls));
+      expect(workspace.status).toBe(1);
+      expect(workspace.stderr).toContain("dockerd's default runtime is 'runc', expected 'runsc' on a workspace server");
+      expect(workspace.stdout).not.toContain("SANDFLEET_POST_BOOT_OK");
+
+      const platform = runScript(bundle(tls), { role: "platform" });
+      expect(platform.status, platform.stderr).toBe(0);
+      expect(parsePostBootResult(platform.stdout)?.defaultRuntime).toBe("runc");
+    } finally {
+      writeFileSync(daemonJsonPath(), JSON.stringify(daemonJson, null, 2));
+    }
+  });
+
+  it("leaves no stray files in the TLS directory", () => {
+    expect(execFileSync("ls", ["-A", join(root, "etc/docker/tls")], { encoding: "utf8" }).split("\n").filter(Boolean).sort()).toEqual([
+      "ca.pem",
+      "server-cert.pem",
+      "server-key.pem",
+    ]);
+  });
+});
+
+if (!support.ok) {
+  describe("the post-boot TLS script", () => {
+    it.skip(`needs a real dockerd: ${support.reason}`, () => undefined);
+  });
+}
