@@ -25,8 +25,11 @@ export const sandboxProfileSchema = z
     memoryBytes: z.number().int().min(16 * MiB).default(512 * MiB),
     /** CPU limit, in CPUs (fractions allowed). @default 1 */
     cpus: z.number().positive().max(256).default(1),
-    /** Max processes/threads inside the sandbox (fork-bomb guard). @default 256 */
-    pidsLimit: z.number().int().min(8).default(256),
+    /**
+     * Max processes/threads (fork-bomb guard). Under runsc the pids cgroup also counts gVisor's own host threads
+     * (measured: 32 kills the sandbox at start, 64 works), hence the minimum. @default 256
+     */
+    pidsLimit: z.number().int().min(64, "must be at least 64: under gVisor the limit also counts the sandbox kernel's own threads").default(256),
     /** Root filesystem read-only; writable space comes from the tmpfs mounts. @default true */
     readOnlyRootfs: z.boolean().default(true),
     /** Scratch space. @default { path: "/tmp", sizeBytes: 64 MiB } */

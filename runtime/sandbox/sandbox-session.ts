@@ -210,15 +210,15 @@ export class SandboxSession {
       return result;
     } catch (err) {
       this.broken = (err as Error).message;
-      throw new SandboxBrokenError(this.containerId, `${(err as Error).message}; release this sandbox and acquire a new one`);
+      throw new SandboxBrokenError(this.containerId, `${(err as Error).message}`);
     }
   }
 
   private assertUsable(): void {
-    if (this.destroyed) throw new SandboxBrokenError(this.containerId, "the sandbox was destroyed; acquire a new one");
-    if (this.broken) throw new SandboxBrokenError(this.containerId, `${this.broken}; release this sandbox and acquire a new one`);
+    if (this.destroyed) throw new SandboxBrokenError(this.containerId, "the sandbox was destroyed");
+    if (this.broken) throw new SandboxBrokenError(this.containerId, `${this.broken}`);
     if (this.channel && !this.channel.open) {
-      throw new SandboxBrokenError(this.containerId, `${this.channel.closedReason}; release this sandbox and acquire a new one`);
+      throw new SandboxBrokenError(this.containerId, `${this.channel.closedReason}`);
     }
   }
 

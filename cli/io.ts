@@ -1,0 +1,15 @@
+/** Where a command writes: results on stdout (pipeable), progress and errors on stderr. */
+export interface CliIo {
+  out(text: string): void;
+  err(text: string): void;
+}
+
+export const processIo: CliIo = {
+  out: (text) => process.stdout.write(text),
+  err: (text) => process.stderr.write(text),
+};
+
+/** A user-facing failure: printed without a stack trace, exit code 2. */
+export class CliUsageError extends Error {
+  override readonly name = "CliUsageError";
+}
