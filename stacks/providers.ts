@@ -9,6 +9,10 @@
 import type { ZodTypeAny } from "zod";
 import type { FleetProvider, ProviderName } from "../components/provider";
 import { hetznerConfigSchema } from "../components/hetzner/config";
+import { awsConfigSchema } from "../components/aws/config";
+import { gcpConfigSchema } from "../components/gcp/config";
+import { azureConfigSchema } from "../components/azure/config";
+import { digitaloceanConfigSchema } from "../components/digitalocean/config";
 
 export interface ProviderEntry {
   /** Loads and returns the provider; called once per stack that uses it. */
@@ -21,6 +25,10 @@ export type ProviderRegistry = Partial<Record<ProviderName, ProviderEntry>>;
 
 export const providerRegistry: ProviderRegistry = {
   hetzner: { create: () => import("../components/hetzner").then((m) => m.hetznerProvider), configSchema: hetznerConfigSchema },
+  aws: { create: () => import("../components/aws").then((m) => m.awsProvider), configSchema: awsConfigSchema },
+  gcp: { create: () => import("../components/gcp").then((m) => m.gcpProvider), configSchema: gcpConfigSchema },
+  azure: { create: () => import("../components/azure").then((m) => m.azureProvider), configSchema: azureConfigSchema },
+  digitalocean: { create: () => import("../components/digitalocean").then((m) => m.digitaloceanProvider), configSchema: digitaloceanConfigSchema },
 };
 
 /** The provider implementation for `name`; throws naming the available ones. */

@@ -44,6 +44,8 @@ const allEgress = [{ protocol: "-1", fromPort: 0, toPort: 0, cidrBlocks: ["0.0.0
 
 export class AwsSite extends pulumi.ComponentResource implements ProviderSite {
   public readonly vpcId: pulumi.Output<string>;
+  /** The login user the core renders cloud-init for and the post-boot step uses. */
+  public readonly sshUser: string;
   private readonly args: SiteArgs;
   private readonly config: AwsConfig;
   private readonly region: string;
@@ -56,6 +58,7 @@ export class AwsSite extends pulumi.ComponentResource implements ProviderSite {
     super("sandfleet:aws:Site", name, {}, opts);
     this.args = args;
     this.config = awsConfigSchema.parse(args.providerConfig ?? {});
+    this.sshUser = this.config.sshUser;
     this.region = awsPlacementOf(args.location).region;
     const region = this.region;
     const tags = (suffix: string) => ({ ...args.tags, Name: `${name}-${suffix}` });

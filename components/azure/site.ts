@@ -49,6 +49,8 @@ function securityRule(rule: AzureInboundRule): azure.types.input.network.Securit
 
 export class AzureSite extends pulumi.ComponentResource implements ProviderSite {
   public readonly resourceGroupName: pulumi.Output<string>;
+  /** The login user the core renders cloud-init for and the post-boot step uses. */
+  public readonly sshUser: string;
   private readonly args: SiteArgs;
   private readonly config: AzureConfig;
   private readonly location: string;
@@ -59,6 +61,7 @@ export class AzureSite extends pulumi.ComponentResource implements ProviderSite 
     super("sandfleet:azure:Site", name, {}, opts);
     this.args = args;
     this.config = azureConfigSchema.parse(args.providerConfig ?? {});
+    this.sshUser = this.config.sshUser;
     this.location = azureRegionOf(args.location);
     const location = this.location;
     this.resourceGroup = new azure.resources.ResourceGroup(`${name}-rg`, { location, tags: args.tags }, { parent: this });

@@ -41,6 +41,8 @@ function dropletTags(...sources: Record<string, string | undefined>[]): string[]
 
 export class DigitaloceanSite extends pulumi.ComponentResource implements ProviderSite {
   public readonly vpcId: pulumi.Output<string>;
+  /** The login user the core renders cloud-init for and the post-boot step uses. */
+  public readonly sshUser: string;
   private readonly args: SiteArgs;
   private readonly config: DigitaloceanConfig;
   private readonly region: string;
@@ -51,6 +53,7 @@ export class DigitaloceanSite extends pulumi.ComponentResource implements Provid
     super("sandfleet:digitalocean:Site", name, {}, opts);
     this.args = args;
     this.config = digitaloceanConfigSchema.parse(args.providerConfig ?? {});
+    this.sshUser = this.config.sshUser;
     digitaloceanRegionOf(args.location);
     this.region = args.location;
     if (args.sshPublicKeys.length === 0 && this.config.existingSshKeys.length === 0) {

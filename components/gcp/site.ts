@@ -47,6 +47,8 @@ export function gcpLabels(...sources: Record<string, string | undefined>[]): Rec
 
 export class GcpSite extends pulumi.ComponentResource implements ProviderSite {
   public readonly networkId: pulumi.Output<string>;
+  /** The login user the core renders cloud-init for and the post-boot step uses. */
+  public readonly sshUser: string;
   private readonly args: SiteArgs;
   private readonly config: GcpConfig;
   private readonly region: string;
@@ -57,6 +59,7 @@ export class GcpSite extends pulumi.ComponentResource implements ProviderSite {
     super("sandfleet:gcp:Site", name, {}, opts);
     this.args = args;
     this.config = gcpConfigSchema.parse(args.providerConfig ?? {});
+    this.sshUser = this.config.sshUser;
     this.region = gcpPlacementOf(args.location).region;
     const project = this.config.project;
     this.network = new gcp.compute.Network(
