@@ -1,0 +1,159 @@
+import { describe, expect, it, vi } from "vitest";
+import { installPulumiMocks, valueOf, type MockRecorder } from "../../support/pulumi-mocks";
+import type { SandboxFleetArgs } from "../../../components/fleet/args";
+import { fakeProvider, type FakeProviderLog } from "./support/fake-provider";
+import { settled } from "../stack/support/run-program";
+
+const baseArgs = (overrides: Partial<SandboxFleetArgs> = {}): Omit<SandboxFleetArgs, "providers"> => ({
+  stack: "test",
+  provider: "hetzner",
+  location: "fsn1",
+  networkCidr: "10.0.0.0/16",
+  adminCidrs: ["198.51.100.0/24"],
+  platform: { serverType: "small", location: "fsn1", volumeGb: 10 },
+  pools: [
+    { name: "standard", location: "fsn1", count: 3, serverType: "medium", maxContainers: 10, volumeGb: 20 },
+    { name: "burst", location: "fsn1", count: 1, serverType: "medium", maxContainers: 5 },
+  ],
+  docker: { packageSource: "distro", gvisorPlatform: "ptrace", gvisorNetwork: "none", prePullImages: [] },
+  ...overrides,
+});
+
+interface FleetRun {
+  mocks: MockRecorder;
+  log: FakeProviderLog;
+  fleet: import("../../../components/fleet").SandboxFleet;
+  logs: Record<string, FakeProviderLog>;
+}
+
+async function buildFleet(args: Omit<SandboxFleetArgs, "providers">, extraProviders: { name: "aws"; privateOnly?: boolean }[] = [], privateOnly = false): Promise<FleetRun> {
+  vi.resetModules();
+  const mocks = installPulumiMocks({ stack: "test" });
+  const { SandboxFleet } = await import("../../../components/fleet");
+  const main = fakeProvider({ privateOnly });
+  const providers: SandboxFleetArgs["providers"] = { hetzner: main.provider };
+  const logs: Record<string, FakeProviderLog> = { hetzner: main.log };
+  for (const extra of extraProviders) {
+    const p = fakeProvider({ name: extra.name, privateOnly: extra.privateOnly, sshUser: "admin" });
+    providers[extra.name] = p.provider;
+    logs[extra.name] = p.log;
+  }
+  const fleet = new SandboxFleet("fleet", { ...args, providers });
+  await valueOf(fleet.endpointRegistry);
+  await settled(mocks);
+  return { mocks, log: main.log, fleet, logs };
+}
+
+/** Everything the core decides about one server, resolved: spec, user-data, cert request, post-boot command. */
+async function serverInputs(run: FleetRun, serverName: string) {
+  const spec = run.log.pools.flatMap((p) => p.servers).find((s) => s.name === serverName)!;
+  const csr = run.mocks.named(`fleet-docker-tls-${serverName}-csr`).inputs;
+  const step = run.mocks.named(`fleet-${serverName}-post-boot-run`).inputs;
+  return {
+    name: spec.name,
+    privateIp: spec.privateIp,
+    serverType: spec.serverType,
+    labels: spec.labels,
+    userData: await valueOf(run.log.userData[serverName]),
+    sans: { ip: csr.ipAddresses, dns: csr.dnsNames },
+    command: step.create,
+  };
+}
+
+describe("the SandboxFleet component", () => {
+  it("leaves every other server's inputs unchanged when a pool grows from 3 to 4", async () => {
+    // A fixed deploy key: under mocks a generated key's value depends on registration order, while in a
+    // real update it is the same, unchanged resource.
+    const deployKey = { privateKey: "-----BEGIN OPENSSH PRIVATE KEY-----\nx\n-----END OPENSSH PRIVATE KEY-----\n", publicKey: "ssh-ed25519 AAAAfixed deploy" };
+    const before = await buildFleet(baseArgs({ deployKey }));
+    const grownPools = baseArgs().pools.map((p) => (p.name === "standard" ? { ...p, count: 4 } : p));
+    const after = await buildFleet(baseArgs({ deployKey, pools: grownPools }));
+    for (const name of ["ws-standard-1", "ws-standard-2", "ws-standard-3", "ws-burst-1"]) {
+      expect(await serverInputs(after, name), name).toEqual(await serverInputs(before, name));
+    }
+    expect(after.log.pools[0].servers.map((s) => s.name)).toEqual(["ws-standard-1", "ws-standard-2", "ws-standard-3", "ws-standard-4"]);
+    expect((await valueOf(after.fleet.endpoints)).length).toBe(5);
+  });
+
+  it("registers its children under the fleet with names derived from the fleet's name", async () => {
+    const run = await buildFleet(baseArgs());
+    const ours = run.mocks.resources.filter((r) => r.type.startsWith("sandfleet:") || r.type.startsWith("tls:") || r.type.startsWith("command:"));
+    for (const r of ours) expect(r.name.startsWith("fleet"), r.name).toBe(true);
+    expect(run.mocks.ofType("sandfleet:fleet:SandboxFleet")).toHaveLength(1);
+  });
+
+  it("hands the provider user-data rendered for the role, with the deploy key and the volume", async () => {
+    const run = await buildFleet(baseArgs());
+    const userData = await valueOf(run.log.userData["ws-standard-1"]);
+    expect(userData).toMatch(/^#cloud-config/);
+    expect(userData).toContain('"default-runtime": "runsc"');
+    expect(userData).toContain("/dev/disk/by-id/fake-ws-standard-1");
+    expect(userData).toContain("AAAAmock");
+    expect(userData).not.toContain("PRIVATE KEY");
+    expect(run.log.pools[0].dockerApiSources).toEqual(["10.0.0.0/16"]);
+    expect(run.log.sites[0]).toMatchObject({ name: "fleet", networkCidr: "10.0.0.0/16", adminCidrs: ["198.51.100.0/24"] });
+  });
+
+  it("marks the endpoints of a draining pool", async () => {
+    const pools = baseArgs().pools.map((p) => (p.name === "burst" ? { ...p, draining: true } : p));
+    const run = await buildFleet(baseArgs({ pools }));
+    const endpoints = await valueOf(run.fleet.endpoints);
+    expect(endpoints.filter((e) => e.draining).map((e) => e.id)).toEqual(["hetzner-fsn1-burst-1"]);
+  });
+
+  it("reaches workspace servers without a public address through the platform server", async () => {
+    const run = await buildFleet(baseArgs(), [], true);
+    const connection = run.mocks.named("fleet-ws-standard-1-post-boot-run").inputs.connection.value;
+    const platformIp = await valueOf(run.fleet.platformPublicAddress);
+    expect(connection).toMatchObject({ host: "10.0.109.10", user: "root", proxy: { host: platformIp, user: "root" } });
+    expect(connection.dialErrorLimit).toBeGreaterThanOrEqual(60);
+  });
+
+  it("dials a pool on another provider over its public IP, allowed only from the platform's IP", async () => {
+    const pools = [...baseArgs().pools, { name: "spot", provider: "aws" as const, location: "eu-central-1", count: 1, serverType: "t3.large", maxContainers: 4, spot: true }];
+    const run = await buildFleet(baseArgs({ pools }), [{ name: "aws" }]);
+    const aws = run.logs.aws;
+    const platformPublicIp = await valueOf(run.fleet.platformPublicAddress);
+    expect(aws.sites[0].location).toBe("eu-central-1");
+    expect(await valueOf(aws.pools[0].dockerApiSources[0])).toBe(`${platformPublicIp}/32`);
+    const endpoint = (await valueOf(run.fleet.endpoints)).find((e) => e.id === "aws-eu-central-1-spot-1")!;
+    expect(endpoint.host).toBe(endpoint.publicHost);
+    expect(run.mocks.named("fleet-docker-tls-ws-spot-1-csr").inputs.ipAddresses).toContain(endpoint.host);
+    const step = run.mocks.named("fleet-ws-spot-1-post-boot-run").inputs;
+    expect(step.connection.value).toMatchObject({ user: "admin" });
+    expect(step.connection.value.proxy).toBeUndefined();
+    expect(step.create).toMatch(/^sudo -n /);
+  });
+
+  it("re-issues leaf keys and certs, not the CA, when the TLS epoch is bumped", async () => {
+    const run0 = await buildFleet(baseArgs());
+    const run1 = await buildFleet(baseArgs({ tls: { epoch: 1 } }));
+    const csr = (run: FleetRun, name: string) => run.mocks.named(`fleet-docker-tls-${name}-csr`).inputs.subject;
+    expect(csr(run0, "ws-standard-1").organizationalUnit).toBe("epoch-0");
+    expect(csr(run1, "ws-standard-1").organizationalUnit).toBe("epoch-1");
+    expect(csr(run1, "client").organizationalUnit).toBe("epoch-1");
+    expect(run1.mocks.named("fleet-docker-tls-ca").inputs).toEqual(run0.mocks.named("fleet-docker-tls-ca").inputs);
+  });
+
+  it("issues certificates with the shared profile's snake_case usages and key type", async () => {
+    const run = await buildFleet(baseArgs());
+    expect(run.mocks.named("fleet-docker-tls-ws-standard-1-cert").inputs.allowedUses).toEqual(["digital_signature", "key_encipherment", "server_auth"]);
+    expect(run.mocks.named("fleet-docker-tls-client-cert").inputs.allowedUses).toEqual(["digital_signature", "client_auth"]);
+    expect(run.mocks.named("fleet-docker-tls-ca").inputs).toMatchObject({ isCaCertificate: true, allowedUses: ["cert_signing", "crl_signing", "digital_signature"] });
+    expect(run.mocks.named("fleet-docker-tls-ws-standard-1-key").inputs).toMatchObject({ algorithm: "ECDSA", ecdsaCurve: "P256" });
+  });
+
+  it("creates DNS records for the platform and, when asked, for workspace servers covered by their certs", async () => {
+    const run = await buildFleet(baseArgs({ cloudflare: { zoneId: "0123456789abcdef0123456789abcdef", domain: "example.com", platformRecord: "sandbox", workspaceRecords: true } }));
+    const records = run.mocks.ofType("cloudflare:index/dnsRecord:DnsRecord");
+    expect(records.map((r) => r.inputs.name).sort()).toEqual(["sandbox.example.com", "ws-burst-1.test.example.com", "ws-standard-1.test.example.com", "ws-standard-2.test.example.com", "ws-standard-3.test.example.com"]);
+    expect(records.every((r) => r.inputs.proxied === false)).toBe(true);
+    expect(run.mocks.named("fleet-docker-tls-ws-standard-2-csr").inputs.dnsNames).toContain("ws-standard-2.test.example.com");
+  });
+
+  it("uses a deploy key the user brings instead of generating one", async () => {
+    const run = await buildFleet(baseArgs({ deployKey: { privateKey: "-----BEGIN OPENSSH PRIVATE KEY-----\nx\n-----END OPENSSH PRIVATE KEY-----\n", publicKey: "ssh-ed25519 AAAAuser deploy" } }));
+    expect(run.mocks.resources.find((r) => r.name === "fleet-deploy-key")).toBeUndefined();
+    expect(await valueOf(run.log.userData["ws-standard-1"])).toContain("ssh-ed25519 AAAAuser deploy");
+  });
+});
