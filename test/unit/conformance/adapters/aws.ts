@@ -1,0 +1,45 @@
+/** AWS: instances list security group ids; EBS attachments, EIP associations and NLB target attachments reference instance ids. */
+import type { MockRecorder } from "../../../support/pulumi-mocks";
+import { byId, hostnameOf, source, type ProviderAdapter, type ViewServer } from "./fleet-view";
+
+export const awsAdapter: ProviderAdapter = {
+  servers(mocks: MockRecorder): ViewServer[] {
+    const ids = byId(mocks);
+    return mocks.ofType("aws:ec2/instance:Instance").map((instance) => {
+      const instanceId = String(instance.state.__id);
+      const rules = (instance.inputs.vpcSecurityGroupIds ?? []).flatMap((id: string) => {
+        const sg = ids.get(id)!;
+        return (sg.inputs.ingress ?? []).map((r: any) => {
+          const all = r.protocol === "-1" || r.protocol === "all";
+          return {
+            access: "allow" as const,
+            fromPort: all ? 0 : r.fromPort,
+            toPort: all ? 65535 : r.toPort,
+            sources: [...(r.cidrBlocks ?? []), ...(r.ipv6CidrBlocks ?? [])].map(source),
+            origin: sg.name,
+          };
+        });
+      });
+      const volumes = mocks
+        .ofType("aws:ec2/volumeAttachment:VolumeAttachment")
+        .filter((a) => a.inputs.instanceId === instanceId)
+        .map((a) => {
+          const volume = ids.get(a.inputs.volumeId)!;
+          return { origin: volume.name, encrypted: volume.inputs.encrypted === true };
+        });
+      const association = mocks.ofType("aws:ec2/eipAssociation:EipAssociation").find((a) => a.inputs.instanceId === instanceId);
+      const eip = association && mocks.ofType("aws:ec2/eip:Eip").find((e) => e.state.allocationId === association.inputs.allocationId);
+      return { hostname: hostnameOf(instance.inputs.userData), resource: instance, userData: instance.inputs.userData, rules, volumes, stableIp: eip?.state.publicIp, publicIp: instance.state.publicIp };
+    });
+  },
+  loadBalancerTargets(mocks) {
+    const ids = byId(mocks);
+    const listenedGroups = new Set(
+      mocks.ofType("aws:lb/listener:Listener").flatMap((l) => l.inputs.defaultActions.map((a: any) => a.targetGroupArn)),
+    );
+    return mocks
+      .ofType("aws:lb/targetGroupAttachment:TargetGroupAttachment")
+      .filter((t) => listenedGroups.has(t.inputs.targetGroupArn))
+      .map((t) => hostnameOf(ids.get(t.inputs.targetId)!.inputs.userData));
+  },
+};

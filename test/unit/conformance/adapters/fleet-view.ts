@@ -1,0 +1,70 @@
+/**
+ * The provider-neutral view of a mocked fleet that the conformance suite asserts on. Each provider has an
+ * adapter (./<provider>.ts) that reads its resource types from the recorded graph; the suite never looks
+ * at a provider's resources itself.
+ */
+import type { MockRecorder, RecordedResource } from "../../../support/pulumi-mocks";
+
+export const WORLD = "world";
+
+export interface ViewRule {
+  /** `allow` rules open something; `deny` rules (Azure) only close. */
+  access: "allow" | "deny";
+  /** TCP port range; [0, 65535] for every port or protocol. */
+  fromPort: number;
+  toPort: number;
+  /** CIDRs, or {@link WORLD} for the internet, or `load-balancer` when only the provider's LB may send. */
+  sources: string[];
+  /** Where the rule came from, for messages. */
+  origin: string;
+}
+
+export interface ViewVolume {
+  origin: string;
+  /** `true`/`false` when the provider has a setting; `provider-default` when it always encrypts at rest; `not-offered`. */
+  encrypted: boolean | "provider-default" | "not-offered";
+}
+
+export interface ViewServer {
+  /** Host name from the rendered user-data (`platform`, `ws-standard-1`). */
+  hostname: string;
+  resource: RecordedResource;
+  userData: string;
+  /** Inbound rules that apply to this server (from every firewall / security group attached). */
+  rules: ViewRule[];
+  volumes: ViewVolume[];
+  /** The stable public address (floating / elastic / reserved / static IP) pointing at this server, if any. */
+  stableIp?: string;
+  /** The server's own public IPv4, if any. */
+  publicIp?: string;
+}
+
+export interface ProviderAdapter {
+  servers(mocks: MockRecorder): ViewServer[];
+  /** Host names of the servers a load balancer of this provider forwards to. */
+  loadBalancerTargets(mocks: MockRecorder): string[];
+}
+
+/** Host name written by the cloud-init renderer (`hostname: ws-standard-1`). */
+export function hostnameOf(userData: string): string {
+  const match = /^hostname: *"?([a-z0-9-]+)"?$/m.exec(userData);
+  if (!match) throw new Error(`user-data without a hostname line:\n${userData.slice(0, 200)}`);
+  return match[1];
+}
+
+/** "22", "8000-8100", undefined/"*"/"any" (every port) -> [from, to]. */
+export function portRange(port: unknown): [number, number] {
+  if (port === undefined || port === null || port === "" || port === "*" || port === "any") return [0, 65535];
+  const [from, to = from] = String(port).split("-");
+  return [Number(from), Number(to)];
+}
+
+/** Normalises a source: the whole internet becomes {@link WORLD}. */
+export function source(s: string): string {
+  return ["0.0.0.0/0", "::/0", "*", "Internet", "any"].includes(s) ? WORLD : s;
+}
+
+/** Resources by id (the mocks' id, including `__id` overrides). */
+export function byId(mocks: MockRecorder): Map<string, RecordedResource> {
+  return new Map(mocks.resources.map((r) => [String(r.state.__id ?? r.id), r]));
+}
