@@ -8,11 +8,8 @@
 import type { ProviderName } from "../components/provider";
 import { CostEstimateError, estimateStackCost, formatCostTable, readStackFile, StackFileError } from "../cost";
 import { StackConfigError } from "../stacks/config";
+import { processIo, type CliIo } from "./io";
 
-export interface CostCommandIo {
-  out: (text: string) => void;
-  err: (text: string) => void;
-}
 
 const USAGE = `usage: sandfleet cost <Pulumi.<stack>.yaml> [--json] [--price <provider>:<serverType>=<monthly>]...
 
@@ -26,10 +23,10 @@ Prints the stack's monthly cost (per pool and total) and the cost per container 
 
 export const costCommand = {
   name: "cost",
-  summary: "Monthly cost and cost per container slot of a stack file (deploys nothing)",
+  summary: "monthly cost and cost per container slot of a stack file (deploys nothing)",
   usage: USAGE,
   /** Returns the process exit code: 0 ok, 1 the stack cannot be priced, 2 bad usage. */
-  async run(argv: string[], io: CostCommandIo = { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t) }): Promise<number> {
+  async run(argv: string[], io: CliIo = processIo): Promise<number> {
     let parsed: ParsedArgs;
     try {
       parsed = parseArgs(argv);

@@ -5,6 +5,7 @@
 import { CliIo, CliUsageError, processIo } from "./io";
 import { doctorCommand } from "./commands/doctor";
 import { statusCommand } from "./commands/status";
+import { costCommand } from "./cost";
 
 export interface CliCommand {
   /** One line for `sandfleet --help`. */
@@ -18,6 +19,7 @@ export interface CliCommand {
 export const COMMANDS: Record<string, CliCommand> = {
   doctor: doctorCommand,
   status: statusCommand,
+  cost: costCommand,
 };
 
 function help(): string {
