@@ -31,7 +31,7 @@ async function buildFleet(args: Omit<SandboxFleetArgs, "providers">, extraProvid
   const mocks = installPulumiMocks({ stack: "test" });
   const { SandboxFleet } = await import("../../../components/fleet");
   const main = fakeProvider({ privateOnly });
-  const providers: SandboxFleetArgs["providers"] = { hetzner: main.provider };
+  const providers: Partial<Record<"hetzner" | "aws", import("../../../components/provider").FleetProvider>> = { hetzner: main.provider };
   const logs: Record<string, FakeProviderLog> = { hetzner: main.log };
   for (const extra of extraProviders) {
     const p = fakeProvider({ name: extra.name, privateOnly: extra.privateOnly, sshUser: "admin" });

@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, it, vi } from "vitest";
+import * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
 import { endpointSchema, parseRegistry } from "../../../runtime/registry/schema";
 import { coversPort, inboundRules, isWorldOpen } from "./support/inbound-rules";
@@ -89,7 +90,7 @@ describe.each([
     expect(() => parseRegistry(JSON.parse(JSON.stringify(run.registry)))).not.toThrow();
     for (const endpoint of run.registry.endpoints) expect(endpointSchema.safeParse(endpoint).success).toBe(true);
     expect(run.registry.tls.clientKey).toContain("PRIVATE KEY");
-    expect(await run.program.endpointRegistry.isSecret).toBe(true);
+    expect(await pulumi.isSecret(run.program.endpointRegistry)).toBe(true);
   });
 
   it("attaches every volume to the server it was made for", () => {
