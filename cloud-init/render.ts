@@ -91,6 +91,9 @@ export function renderCloudConfig(config: HostCloudConfig): string {
     ` sandfleet ${config.role} server ${config.hostname}: Docker + gVisor (runsc${config.role === "workspace" ? " as default runtime" : " available"}).`,
     " Rendered by sandfleet's cloud-init renderer (cloud-init/render.ts); do not edit by hand.",
     " dockerd listens on its unix socket only until the post-boot step installs TLS over SSH.",
+    ...(config.docker.gvisorNetwork === "host"
+      ? [" WARNING: gVisor network \"host\" is for tests only: sandboxes share the host's network namespace,", " so DOCKER-USER does not apply to them and they can reach the metadata service."]
+      : []),
   ].join("\n");
   if (isMap(doc.contents)) {
     for (const pair of doc.contents.items) {

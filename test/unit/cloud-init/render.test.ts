@@ -152,6 +152,15 @@ describe("role differences", () => {
     expect(renderedFile(userData, "/etc/ssh/sshd_config.d/00-sandfleet.conf").content).toContain("PermitRootLogin no");
   });
 
+  it("warns in the document when gVisor shares the host network (test-only), and still passes the schema", () => {
+    const config = hostConfig("workspace", "distro");
+    config.docker = { ...config.docker, gvisorNetwork: "host" };
+    const userData = renderCloudConfig(config);
+    expect(userData).toMatch(/^# WARNING: gVisor network "host" is for tests only/m);
+    expect(cloudInitSchema(userData).valid).toBe(true);
+    expect(renderCloudConfig(hostConfig("workspace", "distro"))).not.toContain("WARNING");
+  });
+
   it("renders the same document for the same input", () => {
     expect(renderCloudConfig(hostConfig("workspace"))).toBe(renderCloudConfig(hostConfig("workspace")));
   });
