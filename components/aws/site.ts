@@ -7,6 +7,7 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { gzipSync } from "node:zlib";
 import type {
   PlatformSpec,
   ProviderSite,
@@ -27,6 +28,25 @@ export const debianAmiOwner = "136693071363";
 const maxInstancesPerSpreadGroup = 7;
 /** Device name the data volume is attached as; on Nitro it shows up as NVMe with a by-id link. */
 const dataVolumeDeviceName = "/dev/sdf";
+
+/** EC2 refuses user-data above 16 KB (before base64). */
+export const maxUserDataBytes = 16384;
+
+/**
+ * User-data as EC2 gets it: gzip-compressed (cloud-init recognises the gzip magic), because the rendered
+ * cloud-config of a sandfleet host is close to EC2's 16 KB limit on its own. Node writes gzip headers
+ * without a timestamp, so the same text always gives the same bytes (no diff on every preview).
+ */
+export function ec2UserDataBase64(text: string, server: string): string {
+  const packed = gzipSync(Buffer.from(text, "utf8"), { level: 9 });
+  if (packed.length > maxUserDataBytes) {
+    throw new Error(
+      `the user-data of ${server} is ${packed.length} bytes gzip-compressed, above EC2's limit of ${maxUserDataBytes}; ` +
+        `shorten sandfleet:docker.prePullImages or the lists of SSH keys and admin CIDRs.`,
+    );
+  }
+  return packed.toString("base64");
+}
 
 /** `/dev/disk/by-id/...` of an EBS volume on a Nitro instance (the volume id without its dash). */
 export function ebsDevicePath(volumeId: string): string {
@@ -198,7 +218,7 @@ export class AwsSite extends pulumi.ComponentResource implements ProviderSite {
         associatePublicIpAddress: true,
         vpcSecurityGroupIds: [securityGroup.id],
         keyName: this.keyPair.keyName,
-        userData: spec.userData(volume?.id.apply(ebsDevicePath)),
+        userDataBase64: spec.userData(volume?.id.apply(ebsDevicePath)).apply((text) => ec2UserDataBase64(text, spec.name)),
         // IMDSv2 only, and a hop limit of 1 so that containers (one hop further) never reach the
         // metadata service even if the DOCKER-USER rules were gone.
         metadataOptions: { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1 },
@@ -223,7 +243,7 @@ export class AwsSite extends pulumi.ComponentResource implements ProviderSite {
       },
       // A new Debian AMI or a re-rendered user-data must not silently replace (or stop) the fleet:
       // roll servers deliberately with `pulumi up --replace <urn>`.
-      { parent: this, ignoreChanges: ["ami", "userData", "keyName"] },
+      { parent: this, ignoreChanges: ["ami", "userData", "userDataBase64", "keyName"] },
     );
     const ready: pulumi.Resource[] = [];
     if (volume) {

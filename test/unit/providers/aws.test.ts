@@ -27,6 +27,13 @@ describe("the AWS provider", () => {
     for (const i of instances) expect(i.inputs.metadataOptions).toMatchObject({ httpTokens: "required", httpPutResponseHopLimit: 1 });
   });
 
+  it("sends user-data gzip-compressed, which keeps it under EC2's 16 KB limit and cloud-init reads as is", async () => {
+    const { gunzipSync } = await import("node:zlib");
+    const ws = mocks.ofType("aws:ec2/instance:Instance").find((i) => i.name === "sandfleet-test-ws-standard-1")!;
+    expect(ws.inputs.userData).toBeUndefined();
+    expect(gunzipSync(Buffer.from(ws.inputs.userDataBase64, "base64")).toString()).toMatch(/^#cloud-config\n# role: workspace\nhostname: ws-standard-1/);
+  });
+
   it("boots the newest official Debian 12 AMI looked up from Debian's account", () => {
     for (const i of mocks.ofType("aws:ec2/instance:Instance")) expect(i.inputs.ami).toBe("ami-0123456789abcdef0");
   });
@@ -92,6 +99,12 @@ describe("AWS configuration errors", () => {
     const { awsCapacityOf } = await import("../../../components/aws/instance-types");
     expect(() => awsCapacityOf("t2.micro", 10)).toThrow(/not supported.*m6i\.large.*extraInstanceTypes/);
     expect(awsCapacityOf("m6i.large", 40)).toEqual({ cpus: 2, memoryMb: 8192, diskGb: 40 });
+  });
+
+  it("refuse user-data that stays above 16 KB after compression", async () => {
+    const { ec2UserDataBase64 } = await import("../../../components/aws/site");
+    const { randomBytes } = await import("node:crypto");
+    expect(() => ec2UserDataBase64(randomBytes(20000).toString("base64"), "ws-x-1")).toThrow(/ws-x-1 is \d+ bytes gzip-compressed, above EC2's limit of 16384/);
   });
 
   it("refuse to serve the SSH or Docker ports publicly", async () => {

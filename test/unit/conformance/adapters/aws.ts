@@ -1,6 +1,12 @@
 /** AWS: instances list security group ids; EBS attachments, EIP associations and NLB target attachments reference instance ids. */
-import type { MockRecorder } from "../../../support/pulumi-mocks";
+import { gunzipSync } from "node:zlib";
+import type { MockRecorder, RecordedResource } from "../../../support/pulumi-mocks";
 import { byId, hostnameOf, source, type ProviderAdapter, type ViewServer } from "./fleet-view";
+
+/** The instance's user-data: gzip-compressed and base64-encoded by the AWS site. */
+export function awsUserData(instance: RecordedResource): string {
+  return instance.inputs.userData ?? gunzipSync(Buffer.from(instance.inputs.userDataBase64, "base64")).toString("utf8");
+}
 
 export const awsAdapter: ProviderAdapter = {
   servers(mocks: MockRecorder): ViewServer[] {
@@ -29,7 +35,7 @@ export const awsAdapter: ProviderAdapter = {
         });
       const association = mocks.ofType("aws:ec2/eipAssociation:EipAssociation").find((a) => a.inputs.instanceId === instanceId);
       const eip = association && mocks.ofType("aws:ec2/eip:Eip").find((e) => e.state.allocationId === association.inputs.allocationId);
-      return { hostname: hostnameOf(instance.inputs.userData), resource: instance, userData: instance.inputs.userData, rules, volumes, stableIp: eip?.state.publicIp, publicIp: instance.state.publicIp };
+      return { hostname: hostnameOf(awsUserData(instance)), resource: instance, userData: awsUserData(instance), rules, volumes, stableIp: eip?.state.publicIp, publicIp: instance.state.publicIp };
     });
   },
   loadBalancerTargets(mocks) {
@@ -40,6 +46,6 @@ export const awsAdapter: ProviderAdapter = {
     return mocks
       .ofType("aws:lb/targetGroupAttachment:TargetGroupAttachment")
       .filter((t) => listenedGroups.has(t.inputs.targetGroupArn))
-      .map((t) => hostnameOf(ids.get(t.inputs.targetId)!.inputs.userData));
+      .map((t) => hostnameOf(awsUserData(ids.get(t.inputs.targetId)!)));
   },
 };
