@@ -151,3 +151,15 @@ describe("the prod stack's extras", () => {
     expect(tiers).toEqual(new Set(["standard/standard", "burst/burst"]));
   });
 });
+
+describe("the program with an invalid stack config", () => {
+  it("stops before creating anything, listing each problem with its key and fix", async () => {
+    vi.resetModules();
+    const config = { ...stackFileConfig("Pulumi.dev.yaml"), "sandfleet:adminCidrs": ["0.0.0.0/0"], "sandfleet:platfrom": {} };
+    const { installPulumiMocks } = await import("../../support/pulumi-mocks");
+    const mocks = installPulumiMocks({ stack: "dev", config });
+    const imported = import("../../../stacks/index");
+    await expect(imported).rejects.toThrow(/sandfleet:adminCidrs: 0\.0\.0\.0\/0 opens SSH to the internet[\s\S]*sandfleet:platfrom: unknown key/);
+    expect(mocks.resources).toEqual([]);
+  });
+});
