@@ -9,9 +9,8 @@
  *        removes every container, network, volume and file `up` created (the cached image stays;
  *        `docker image rm` it by hand, it is labelled dev.sandfleet.local=true).
  */
-import { spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
 import { join } from "node:path";
+import { runDoctor } from "./doctor";
 import { downFleet, LocalFleet, PhaseTiming, upFleet } from "./fleet";
 import { runFirstSandbox } from "./first-sandbox";
 import { consoleProgress } from "./progress";
@@ -37,14 +36,6 @@ function parseArgs(argv: string[]): Args {
 
 const number = (value: string | undefined) => (value === undefined ? undefined : Number(value));
 
-/** Runs the operator CLI's doctor on the registry; returns its exit code (undefined when the CLI is absent). */
-function runDoctor(registryFile: string): { exitCode: number | undefined; output: string } {
-  const bin = join(__dirname, "..", "bin", "sandfleet.js");
-  if (!existsSync(bin)) return { exitCode: undefined, output: "sandfleet CLI not found (bin/sandfleet.js); doctor skipped" };
-  const result = spawnSync(process.execPath, [bin, "doctor", "--registry", registryFile], { encoding: "utf8", timeout: 300_000 });
-  return { exitCode: result.status ?? -1, output: `${result.stdout ?? ""}${result.stderr ?? ""}`.trim() };
-}
-
 function printTimings(timings: PhaseTiming[]): void {
   const rows = timings.map((t) => [t.phase, `${(t.durationMs / 1000).toFixed(1)} s`, t.detail ?? ""]);
   const widths = [0, 1, 2].map((i) => Math.max(...rows.map((r) => r[i].length), ["phase", "time", "detail"][i].length));
@@ -68,9 +59,9 @@ async function up(flags: Record<string, string>): Promise<number> {
 
   const doctorStarted = Date.now();
   progress.info(`doctor: sandfleet doctor --registry ${fleet.registryPath}`);
-  const doctor = runDoctor(fleet.registryPath);
+  const doctor = await runDoctor(fleet.registryPath);
   console.log(doctor.output.replace(/^/gm, "    "));
-  timings.push({ phase: "doctor", durationMs: Date.now() - doctorStarted, detail: doctor.exitCode === undefined ? "skipped" : `exit ${doctor.exitCode}` });
+  timings.push({ phase: "doctor", durationMs: Date.now() - doctorStarted, detail: `exit ${doctor.exitCode}` });
 
   progress.info("sandbox: acquiring one through the pool and running 'uname -r'");
   const sandboxStarted = Date.now();
@@ -93,7 +84,7 @@ async function up(flags: Record<string, string>): Promise<number> {
   printTimings(timings);
   console.log(`  ${"usable fleet (image -> registry)".padEnd(0)}: ${(usableMs / 1000).toFixed(1)} s; total with doctor and first sandbox: ${((Date.now() - started) / 1000).toFixed(1)} s`);
   console.log("\nRemove it all with: npm run local:down");
-  return gvisor && sandbox.exitCode === 0 && (doctor.exitCode === undefined || doctor.exitCode === 0) ? 0 : 1;
+  return gvisor && sandbox.exitCode === 0 && doctor.exitCode === 0 ? 0 : 1;
 }
 
 async function down(flags: Record<string, string>): Promise<number> {
