@@ -4,3 +4,5 @@ export type { CostEstimate, CostInput, CostItem, CostLine, CostOptions, Money } 
 export { formatCostTable } from "./format-table";
 export { readStackFile, stackNameOf, StackFileError } from "./read-stack-file";
 export { priceTables } from "./prices";
+export { costStackOutput } from "./stack-output";
+export type { CostSummary } from "./stack-output";
