@@ -96,8 +96,9 @@ export class AwsSite extends pulumi.ComponentResource implements ProviderSite {
       { region, vpcId: this.vpc.id, routes: [{ cidrBlock: "0.0.0.0/0", gatewayId: gateway.id }], tags: tags("routes") },
       { parent: this },
     );
-    // One KeyPair holds one key: the first of sshPublicKeys. The others (and the deploy key) reach the
-    // admin user through cloud-init's ssh_authorized_keys, which the core renders for every provider.
+    // One KeyPair holds one key: the first of sshPublicKeys, which the core makes the stack's deploy key
+    // (ED25519; EC2 accepts RSA and ED25519 only). Every key reaches the admin user through cloud-init's
+    // ssh_authorized_keys as well, which the core renders for every provider.
     this.keyPair = new aws.ec2.KeyPair(
       `${name}-ssh`,
       { region, publicKey: pulumi.output(args.sshPublicKeys[0]).apply((k) => k.trim()), tags: tags("ssh") },
