@@ -182,6 +182,7 @@ export class Pool implements LeaseOwner {
     this.#now = internals.now;
     this.#random = internals.random;
     for (const profile of Object.keys(this.#options.profiles)) this.#idle.set(profile, []);
+    for (const e of this.#entries) e.needsReconcile = this.#options.reconcileOnStart;
     this.metrics = new PoolMetrics(this.poolId, () => this.#metricsSnapshot());
     this.#health = new HealthMonitor(
       () => this.#entries.map((e) => ({ id: e.id, ping: (t: number) => e.client.ping(t) })),
@@ -193,12 +194,9 @@ export class Pool implements LeaseOwner {
 
   /** @internal first health round, reconciliation of reachable endpoints, then timers and the first refill. */
   async start(): Promise<void> {
+    // The first answered ping of each endpoint starts its reconciliation (needsReconcile is set from the start).
     await this.#health.checkAll();
-    if (this.#options.reconcileOnStart) {
-      await Promise.all(this.#entries.filter((e) => e.health.answers).map((e) => this.#reconcile(e)));
-    } else {
-      for (const e of this.#entries) e.needsReconcile = false;
-    }
+    await Promise.all(this.#entries.map((e) => e.reconciling));
     this.#health.start();
     const tick = Math.min(this.#options.healthIntervalMs, 1_000);
     this.#maintenance = setInterval(() => this.#maintain(), tick);
@@ -484,16 +482,20 @@ export class Pool implements LeaseOwner {
     // The session enforces createTimeoutMs itself; this outer guard only protects against a layer that hangs,
     // and a session that still arrives after it is destroyed, not leaked.
     let guardFired = false;
+    let releaseGuard: () => void = () => undefined;
+    const guardFiredPromise = new Promise<void>((resolve) => (releaseGuard = resolve));
     const guard = setTimeout(() => {
       guardFired = true;
+      releaseGuard();
       done("timeout");
       entry.known.delete(name);
       this.#onCreateFailed(entry, origin, new Error(`create on ${entry.id} did not finish within ${createTimeoutMs + callTimeoutMs} ms`));
     }, createTimeoutMs + callTimeoutMs);
     guard.unref();
 
-    this.#track(
-      this.#startSession(entry.client, this.#options.profiles[profile]!, labels, { name, timeoutMs: createTimeoutMs, callTimeoutMs }).then(
+    const chain = Promise.resolve()
+      .then(() => this.#startSession(entry.client, this.#options.profiles[profile]!, labels, { name, timeoutMs: createTimeoutMs, callTimeoutMs }))
+      .then(
         (session) => {
           if (guardFired) return this.#destroy(entry, name, session);
           clearTimeout(guard);
@@ -516,8 +518,9 @@ export class Pool implements LeaseOwner {
           entry.known.delete(name);
           this.#onCreateFailed(entry, origin, err);
         },
-      ),
-    );
+      );
+    // close() waits for this; a create that hangs past the guard must not hang close() with it.
+    void this.#track(Promise.race([chain, guardFiredPromise]));
   }
 
   #onCreateFailed(entry: EndpointEntry, origin: Waiter | undefined, err: unknown): void {
