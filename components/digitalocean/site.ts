@@ -119,8 +119,9 @@ export class DigitaloceanSite extends pulumi.ComponentResource implements Provid
     }
     this.firewall(`${name}-fw`, tag, rules, loadBalancer);
     return {
+      // publicIp stays the Droplet's own address: outbound traffic (the platform dialling a pool in another
+      // cloud, whose firewall admits its /32) leaves from it, not from the reserved IP.
       ...this.provisioned(spec, "platform", server.droplet, readyDependencies),
-      publicIp: publicAddress,
       publicAddress,
       loadBalancerIp: loadBalancer?.ip,
     };

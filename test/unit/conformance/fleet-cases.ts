@@ -34,6 +34,9 @@ export const fleetCases: FleetCase[] = [
     poolType: "cx32",
     burstElsewhere: { provider: "aws", location: "eu-central-1b", serverType: "c6i.large" },
   },
+  { label: "mixed: gcp platform, digitalocean burst pool", provider: "gcp", location: "europe-west3", platformType: "e2-medium", poolType: "e2-standard-2", burstElsewhere: { provider: "digitalocean", location: "fra1", serverType: "s-4vcpu-8gb" } },
+  { label: "mixed: azure platform, gcp spot burst pool", provider: "azure", location: "westeurope", platformType: "Standard_B2s", poolType: "Standard_D2as_v5", burstElsewhere: { provider: "gcp", location: "europe-west4-b", serverType: "e2-standard-4" } },
+  { label: "mixed: digitalocean platform, hetzner burst pool", provider: "digitalocean", location: "fra1", platformType: "s-2vcpu-4gb", poolType: "s-4vcpu-8gb", burstElsewhere: { provider: "hetzner", location: "nbg1", serverType: "cx32" } },
 ];
 
 /** The stack config of a row, as `pulumi config` would hold it. */
