@@ -7,6 +7,7 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "node:crypto";
+import { posix } from "node:path";
 
 export const REGISTRY_REMOTE_PATH = "/etc/sandfleet/registry.json";
 export const CLIENT_TLS_REMOTE_DIR = "/etc/sandfleet/docker-client";
@@ -22,18 +23,19 @@ export interface RegistryDeliveryArgs {
   readonly dependsOn?: pulumi.Input<pulumi.Resource>[];
 }
 
-// Written to a temporary file in the target directory and renamed, so readers never see half a file.
-const writeRegistry = (sudo: string) =>
-  `${sudo}install -d -m 0750 /etc/sandfleet && ` +
-  `${sudo}sh -c 'umask 0377 && cat > ${REGISTRY_REMOTE_PATH}.tmp && chmod 0400 ${REGISTRY_REMOTE_PATH}.tmp && mv -f ${REGISTRY_REMOTE_PATH}.tmp ${REGISTRY_REMOTE_PATH}'`;
+// Written to a temporary file next to the target and renamed, so readers never see half a file.
+const writeRegistry = (sudo: string, path = REGISTRY_REMOTE_PATH) =>
+  `${sudo}install -d -m 0750 ${posix.dirname(path)} && ` +
+  `${sudo}sh -c 'umask 0377 && cat > ${path}.tmp && chmod 0400 ${path}.tmp && mv -f ${path}.tmp ${path}'`;
 
 // stdin: CA, client cert, client key (PEM blocks in that order), split by their BEGIN lines.
-const writeClientTls = (sudo: string) =>
-  `${sudo}install -d -m 0750 ${CLIENT_TLS_REMOTE_DIR} && ` +
-  `${sudo}sh -c 'umask 0377 && cd ${CLIENT_TLS_REMOTE_DIR} && rm -f ca.pem cert.pem key.pem && ` +
+const writeClientTls = (sudo: string, dir = CLIENT_TLS_REMOTE_DIR) =>
+  `${sudo}install -d -m 0750 ${dir} && ` +
+  `${sudo}sh -c 'umask 0377 && cd ${dir} && rm -f ca.pem cert.pem key.pem && ` +
   `awk "/-----BEGIN/{n++} {print > (n==1 ? \\"ca.pem\\" : n==2 ? \\"cert.pem\\" : \\"key.pem\\")}" && ` +
   `chmod 0444 ca.pem cert.pem && chmod 0400 key.pem'`;
 
+/** The shell commands, exported so tests can run them against a temporary directory. */
 export const registryDeliveryCommands = { writeRegistry, writeClientTls };
 
 /** `sandfleet:registry:RegistryDelivery`: the registry and client TLS files on the platform server. */
