@@ -109,6 +109,45 @@ describe.skipIf(!support.ok)("pool on three real endpoints", () => {
     }
   });
 
+  it("gives a draining endpoint no new sandboxes", async () => {
+    const draining = testRegistry(daemons, [{}, {}, { draining: true }]);
+    const pool = await createPool({ registry: draining, poolId: "drain", minIdle: 4, profiles, healthIntervalMs: 1_000, healthTimeoutMs: 500 });
+    try {
+      await waitFor(() => pool.status().idle === 4, 30_000);
+      const extra = await Promise.all([pool.acquire(), pool.acquire(), pool.acquire(), pool.acquire(), pool.acquire()]);
+      expect(extra.map((s) => s.endpointId)).not.toContain("test-pc");
+      expect(pool.status().byEndpoint["test-pc"]).toMatchObject({ state: "draining", idle: 0, acquired: 0, creating: 0 });
+      expect(await containersOf(daemons[2]!, "drain")).toEqual([]);
+      await Promise.all(extra.map((s) => s.release()));
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it("places on this server's own engine in hybrid mode when the affinity asks for it", async () => {
+    const local = daemons[1]!;
+    const pool = await createPool({
+      registry: testRegistry([daemons[0]!]),
+      poolId: "hybrid",
+      minIdle: 0,
+      profiles,
+      placement: { mode: "hybrid", localSocketPath: local.socketPath, localLabels: { site: "platform" } },
+      healthIntervalMs: 1_000,
+      healthTimeoutMs: 500,
+    });
+    try {
+      expect(Object.keys(pool.status().byEndpoint).sort()).toEqual(["local", "test-pa"]);
+      const onLocal = await pool.acquire({ affinity: { matchExpressions: [{ key: "sandfleet.dev/local", operator: "In", values: ["true"] }] } });
+      expect(onLocal.endpointId).toBe("local");
+      expect((await local.docker.getContainer(onLocal.id).inspect()).HostConfig.Runtime).toBe("runsc");
+      const remote = await pool.acquire({ affinity: { matchExpressions: [{ key: "site", operator: "DoesNotExist" }] } });
+      expect(remote.endpointId).toBe("test-pa");
+      await Promise.all([onLocal.release(), remote.release()]);
+    } finally {
+      await pool.close();
+    }
+  });
+
   it("hands each of 50 concurrent acquires its own sandbox, exactly once", async () => {
     const pool = await createPool({ registry, poolId: "fifty", minIdle: 2, profiles, maxConcurrentCreatesPerEndpoint: 4, healthIntervalMs: 2_000, healthTimeoutMs: 1_000 });
     try {
