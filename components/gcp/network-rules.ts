@@ -80,3 +80,14 @@ export function workspaceIngressRules(adminCidrs: readonly string[], dockerApiSo
     { name: "docker", ports: [dockerTlsPort], sourceRanges: [...new Set(dockerApiSources.map(toIpv4Cidr))], description: "Docker API (mutual TLS) from the platform" },
   ];
 }
+
+/** A passthrough network load balancer forwards packets unchanged: each listen port must be its target port. */
+export function checkPassthroughPorts(ports: readonly { listen: number; target: number }[]): void {
+  const translated = ports.filter((p) => p.listen !== p.target);
+  if (translated.length > 0) {
+    throw new Error(
+      `GCP's passthrough network load balancer cannot translate ports (${translated.map((p) => `${p.listen}->${p.target}`).join(", ")}); ` +
+        `make each loadBalancer port's target equal to its listen port.`,
+    );
+  }
+}

@@ -18,7 +18,7 @@ import type {
 import { gcpCloudInitBootstrapScript } from "./cloud-init-bootstrap";
 import { type GcpConfig, gcpConfigSchema } from "./config";
 import { gcpCapacityOf, machineSeriesOf, spreadCapableSeries } from "./machine-types";
-import { platformIngressRules, workspaceIngressRules, type GcpIngressRule } from "./network-rules";
+import { checkPassthroughPorts, platformIngressRules, workspaceIngressRules, type GcpIngressRule } from "./network-rules";
 import { gcpPlacementOf, type GcpPlacement } from "./regions";
 
 /** Device name of the data disk; Linux exposes it as /dev/disk/by-id/google-<device name>. */
@@ -83,15 +83,7 @@ export class GcpSite extends pulumi.ComponentResource implements ProviderSite {
     const placement = this.placementOf(spec);
     const tag = gcpName(this.args.name, "platform");
     const lb = spec.loadBalancer;
-    if (lb) {
-      const translated = lb.ports.filter((p) => p.listen !== p.target);
-      if (translated.length > 0) {
-        throw new Error(
-          `GCP's passthrough network load balancer cannot translate ports (${translated.map((p) => `${p.listen}->${p.target}`).join(", ")}); ` +
-            `make each loadBalancer port's target equal to its listen port.`,
-        );
-      }
-    }
+    if (lb) checkPassthroughPorts(lb.ports);
     this.firewall(
       tag,
       platformIngressRules(this.args.adminCidrs, spec.publicPorts, lb ? { ports: lb.ports.map((p) => p.listen), healthCheckPort: lb.healthCheckPort } : undefined),

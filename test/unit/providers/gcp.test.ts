@@ -79,4 +79,10 @@ describe("GCP configuration errors", () => {
     const { gcpCapacityOf } = await import("../../../components/gcp/machine-types");
     expect(() => gcpCapacityOf("n4-standard-2", 10)).toThrow(/not supported.*e2-medium/);
   });
+
+  it("refuse a load balancer that would have to translate ports", async () => {
+    const { checkPassthroughPorts } = await import("../../../components/gcp/network-rules");
+    expect(() => checkPassthroughPorts([{ listen: 443, target: 8443 }])).toThrow(/cannot translate ports \(443->8443\).*target equal to its listen port/);
+    expect(() => checkPassthroughPorts([{ listen: 443, target: 443 }])).not.toThrow();
+  });
 });
