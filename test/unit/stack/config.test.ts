@@ -1,7 +1,8 @@
+import { execFileSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { parseStackConfig, stackConfigWarnings, StackConfigError } from "../../../stacks/config";
 import { defaultAddressBlock } from "../../../components/fleet/address-plan";
-import { stackFileConfig } from "./support/run-program";
+import { repoRoot, stackFileConfig } from "./support/run-program";
 
 const base = (): Record<string, unknown> => ({
   "sandfleet:provider": "hetzner",
@@ -38,6 +39,11 @@ describe("the stack config", () => {
     expect(prod.platform.loadBalancer.enabled).toBe(true);
     expect(prod.pools.map((p) => p.name)).toEqual(["standard", "burst"]);
     expect(prod.cloudflare?.domain).toBe("example.com");
+  });
+
+  it("loads without @pulumi, so the cost CLI can parse stack files without an engine", () => {
+    const script = 'require("tsx/cjs"); require("./stacks/config.ts"); console.log(Object.keys(require.cache).filter((k) => k.includes("@pulumi")).length)';
+    expect(execFileSync(process.execPath, ["-e", script], { cwd: repoRoot, encoding: "utf8" }).trim()).toBe("0");
   });
 
   it("applies documented defaults", () => {
