@@ -119,7 +119,10 @@ export class SandboxSession {
     return this.serialised(() => this.execNow(argv, options));
   }
 
-  /** Writes a file (parent directories created). With a shell: through the channel; without: putArchive. */
+  /**
+   * Writes a file (parent directories created). With a shell: through the channel (works on a read-only root and
+   * in the tmpfs mounts). Without: Docker's putArchive, which needs a writable root and a path outside the tmpfs.
+   */
   putFile(path: string, content: string | Buffer, options: { mode?: number } = {}): Promise<void> {
     if (!path.startsWith("/")) return Promise.reject(new Error(`putFile needs an absolute path, got "${path}"`));
     const bytes = typeof content === "string" ? Buffer.from(content, "utf8") : content;
@@ -134,10 +137,24 @@ export class SandboxSession {
         }
         return;
       }
-      const tar = singleFileTar(posix.basename(path), bytes, mode);
-      await this.client.call(`put file ${path}`, (docker) =>
-        docker.getContainer(this.containerId).putArchive(tar, { path: posix.dirname(path) }),
-      );
+      // Docker's putArchive writes through the container's image layer: it refuses a read-only root and, worse,
+      // writes *under* a tmpfs mount (invisible inside). Refuse both instead of losing the file silently.
+      if (this.profile.readOnlyRootfs) {
+        throw new Error(
+          `putFile ${path}: this sandbox's image has no shell and its root is read-only, so there is no way to write a file; ` +
+            `use an image with ${this.profile.shell ?? "/bin/sh"} or a profile with readOnlyRootfs: false`,
+        );
+      }
+      const underTmpfs = [this.profile.tmpfs.path, this.profile.workdir.path].find((m) => path === m || path.startsWith(`${m}/`));
+      if (underTmpfs) {
+        throw new Error(`putFile ${path}: without a shell in the image, files cannot be written into the tmpfs ${underTmpfs}; choose a path outside it`);
+      }
+      // Extract at the deepest directory that exists, so the archive creates only the missing ones and never
+      // rewrites the mode of an existing directory (a tar entry for "tmp/" would reset /tmp's 1777).
+      let base = posix.dirname(path);
+      while (base !== "/" && !(await this.pathExists(base))) base = posix.dirname(base);
+      const tar = singleFileTar(posix.relative(base, path), bytes, mode);
+      await this.client.call(`put file ${path}`, (docker) => docker.getContainer(this.containerId).putArchive(tar, { path: base }));
     });
   }
 
@@ -196,6 +213,16 @@ export class SandboxSession {
       durationMs: performance.now() - started,
       timedOut: result.timedOut,
     };
+  }
+
+  private async pathExists(path: string): Promise<boolean> {
+    try {
+      await this.client.call(`stat ${path}`, (docker) => docker.getContainer(this.containerId).infoArchive({ path }));
+      return true;
+    } catch (err) {
+      if ((err as { statusCode?: number }).statusCode === 404) return false;
+      throw err;
+    }
   }
 
   /** SIGUSR1 to the shell: its trap kills the running command (see shell-program.ts). */

@@ -152,6 +152,20 @@ describe.skipIf(!support.ok)("sandbox sessions on a real engine", () => {
       expect(uname.stdout).toBe("4.4.0\n");
       const cat = await noShell.exec(["/bin/busybox", "cat"], { stdin: "piped" });
       expect(cat.stdout).toBe("piped");
+      await expect(noShell.putFile("/work/a.txt", "x")).rejects.toThrow(/no shell and its root is read-only/);
+    } finally {
+      await noShell.destroy();
+    }
+  });
+
+  it("copies files into a shell-less sandbox with a writable root through putArchive", async () => {
+    const noShell = await SandboxSession.start(client, parseSandboxProfile({ image: noShellImage, readOnlyRootfs: false }), labels);
+    try {
+      await noShell.putFile("/data/deep/in.txt", "archived\n");
+      expect((await noShell.exec(["/bin/busybox", "cat", "/data/deep/in.txt"])).stdout).toBe("archived\n");
+      await noShell.putFile("/bin/extra.txt", "next to busybox");
+      expect((await noShell.exec(["/bin/busybox", "cat", "/bin/extra.txt"])).stdout).toBe("next to busybox");
+      await expect(noShell.putFile("/work/in.txt", "x")).rejects.toThrow(/cannot be written into the tmpfs \/work/);
     } finally {
       await noShell.destroy();
     }

@@ -147,3 +147,15 @@ describe("shell programs", () => {
     }
   });
 });
+
+describe("single-file tar for putArchive", () => {
+  it("holds the missing parent directories and the file, readable by tar", async () => {
+    const { singleFileTar } = await import("../../../runtime/docker/single-file-tar");
+    const archive = singleFileTar("a/b/file.txt", Buffer.from("tar content"), 0o600);
+    const listing = execFileSync("tar", ["-tvf", "-"], { input: archive }).toString();
+    expect(listing).toMatch(/^drwxr-xr-x .* a\/$/m);
+    expect(listing).toMatch(/^drwxr-xr-x .* a\/b\/$/m);
+    expect(listing).toMatch(/^-rw------- .* 11 .* a\/b\/file.txt$/m);
+    expect(execFileSync("tar", ["-xOf", "-", "a/b/file.txt"], { input: archive }).toString()).toBe("tar content");
+  });
+});
