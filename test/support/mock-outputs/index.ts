@@ -10,11 +10,12 @@ import * as aws from "./aws";
 import * as gcp from "./gcp";
 import * as azure from "./azure";
 import * as digitalocean from "./digitalocean";
+import * as local from "./local";
 
 export type OutputsFn = (args: MockResourceArgs, n: number) => Record<string, any>;
 export type CallFn = (inputs: Record<string, any>) => Record<string, any>;
 
-const tables: { outputs: Record<string, OutputsFn>; calls?: Record<string, CallFn> }[] = [core, hetzner, aws, gcp, azure, digitalocean];
+const tables: { outputs: Record<string, OutputsFn>; calls?: Record<string, CallFn> }[] = [core, hetzner, aws, gcp, azure, digitalocean, local];
 
 export function computedOutputs(args: MockResourceArgs, n: number): Record<string, any> {
   for (const table of tables) {
