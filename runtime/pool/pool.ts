@@ -404,7 +404,7 @@ export class Pool implements LeaseOwner {
         waiter.resolve(this.#lease(idle, waiter.startedAt));
         return this.#schedulePump(); // the waiter list changed under the loop
       }
-      const entry = this.#place(waiter.profile, waiter.request);
+      const entry = this.#place(waiter.profile, waiter.request) ?? (this.#evictIdleFor(waiter) ? this.#place(waiter.profile, waiter.request) : undefined);
       if (entry) this.#startCreate(entry, waiter.profile, waiter);
     }
     for (const profile of Object.keys(this.#options.profiles)) this.#refill(profile);
@@ -420,6 +420,28 @@ export class Pool implements LeaseOwner {
       if (!entry) return;
       this.#startCreate(entry, profile, undefined);
     }
+  }
+
+  /**
+   * When a waiter cannot be placed only because capacity is taken by idle sandboxes it cannot use (another
+   * profile, or endpoints outside its affinity), destroys the oldest such idle sandbox to make room — otherwise
+   * warm pools of one profile could starve every other profile forever.
+   */
+  #evictIdleFor(waiter: Waiter): boolean {
+    const decision = placeSandbox(this.#views(this.#entries.filter((e) => this.#staticallyEligible(e, waiter.profile, waiter.request))), waiter.request, this.#policy());
+    const reasons = Object.values(decision.rejected);
+    const atMaxTotal = reasons.includes("max-total");
+    let victim: { list: Pooled[]; index: number } | undefined;
+    for (const [, list] of this.#idle) {
+      list.forEach((pooled, index) => {
+        const helps = atMaxTotal || decision.rejected[pooled.entry.id] === "full";
+        if (helps && (!victim || pooled.idleSince < victim.list[victim.index]!.idleSince)) victim = { list, index };
+      });
+    }
+    if (!victim) return false;
+    const [pooled] = victim.list.splice(victim.index, 1);
+    this.#discardIdle(pooled!, "evicted");
+    return true;
   }
 
   #place(profile: string, request: PlacementRequest): EndpointEntry | undefined {
@@ -751,16 +773,15 @@ export class Pool implements LeaseOwner {
     }
     for (const [, list] of this.#idle) for (const pooled of list.splice(0)) this.#discardIdle(pooled, "closed");
     if (this.#leases.size > 0) {
-      const deadline = this.#now() + this.#options.closeGraceMs;
-      while (this.#leases.size > 0 && this.#now() < deadline) {
-        await new Promise<void>((resolve) => {
-          const t = setTimeout(resolve, Math.max(0, deadline - this.#now()));
-          this.#leaseReleased = () => {
-            clearTimeout(t);
-            resolve();
-          };
-        });
-      }
+      // Real time (not the injectable clock): this is a wait the caller experiences.
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, this.#options.closeGraceMs);
+        this.#leaseReleased = () => {
+          if (this.#leases.size > 0) return;
+          clearTimeout(timer);
+          resolve();
+        };
+      });
       this.#leaseReleased = undefined;
       await Promise.all([...this.#leases.keys()].map((s) => this.#reclaim(s, "closed")));
     }
