@@ -13,6 +13,7 @@ import { awsConfigSchema } from "../components/aws/config";
 import { gcpConfigSchema } from "../components/gcp/config";
 import { azureConfigSchema } from "../components/azure/config";
 import { digitaloceanConfigSchema } from "../components/digitalocean/config";
+import { localConfigSchema } from "../components/local/config";
 
 export interface ProviderEntry {
   /** Loads and returns the provider; called once per stack that uses it. */
@@ -29,6 +30,7 @@ export const providerRegistry: ProviderRegistry = {
   gcp: { create: () => import("../components/gcp").then((m) => m.gcpProvider), configSchema: gcpConfigSchema },
   azure: { create: () => import("../components/azure").then((m) => m.azureProvider), configSchema: azureConfigSchema },
   digitalocean: { create: () => import("../components/digitalocean").then((m) => m.digitaloceanProvider), configSchema: digitaloceanConfigSchema },
+  local: { create: () => import("../components/local").then((m) => m.localProvider), configSchema: localConfigSchema },
 };
 
 /** The provider implementation for `name`; throws naming the available ones. */
