@@ -1,0 +1,56 @@
+/**
+ * The `local` provider's dynamic-resource functions, called directly (they are plain async functions):
+ * create boots a real test host and waits for cloud-init, delete removes it and its volume.
+ * A minimal user-data keeps this fast; the full cloud-init path is covered by local-fleet.test.ts.
+ */
+import { existsSync } from "node:fs";
+import Docker from "dockerode";
+import { afterAll, describe, expect, it } from "vitest";
+import { createLocalHost, createLocalNetwork, deleteLocalHost, deleteLocalNetwork } from "../../components/local/host-lifecycle";
+import { removeFleetResources } from "../../local/hosts";
+import { fleetFilter } from "../../local/labels";
+
+const FLEET = "e2e-lifecycle";
+const SUBNET = "10.213.2.0/24";
+const engineAvailable = Boolean(process.env.DOCKER_HOST) || existsSync("/var/run/docker.sock");
+const mustRun = Boolean(process.env.CI);
+if (!engineAvailable && !mustRun) {
+  console.warn("\n!!! SKIPPING the local provider lifecycle test: no Docker engine. Run on a machine with Docker: npx vitest run test/e2e/local-provider-lifecycle.test.ts\n");
+}
+
+describe.skipIf(!engineAvailable && !mustRun)("the local provider's create and delete functions", () => {
+  const docker = new Docker();
+  afterAll(async () => {
+    await removeFleetResources(docker, FLEET).catch(() => undefined);
+  });
+
+  it("create a network and a host that finished cloud-init, and delete both without leftovers", async () => {
+    await removeFleetResources(docker, FLEET);
+    const network = await createLocalNetwork({ fleet: FLEET, subnet: SUBNET }, docker);
+    expect(network.outs).toMatchObject({ networkName: `sandfleet-${FLEET}-private`, gateway: "10.213.2.1" });
+
+    const userData = "#cloud-config\nwrite_files:\n  - path: /etc/sandfleet-lifecycle\n    content: booted\n";
+    const host = await createLocalHost(
+      { fleet: FLEET, hostName: "ws-1", role: "workspace", privateIp: "10.213.2.10", subnet: SUBNET, userData },
+      docker,
+    );
+    expect(host.id).toBe(`sandfleet-${FLEET}-ws-1`);
+    expect(host.outs.cloudInitStatus).toBe("done");
+    expect(host.outs.sshPort).toBeGreaterThan(0);
+    expect(host.outs.dockerPort).toBeGreaterThan(0);
+    const inspected = await docker.getContainer(host.outs.containerId).inspect();
+    expect(inspected.NetworkSettings.Networks[network.outs.networkName].IPAddress).toBe("10.213.2.10");
+    for (const binding of Object.values(inspected.NetworkSettings.Ports ?? {})) {
+      for (const b of binding ?? []) expect(b.HostIp).toBe("127.0.0.1");
+    }
+
+    const removed = await deleteLocalHost(host.outs, docker);
+    expect(removed).toEqual([`container sandfleet-${FLEET}-ws-1`, `volume sandfleet-${FLEET}-ws-1-docker`]);
+    await deleteLocalNetwork(network.outs, docker);
+    await deleteLocalNetwork(network.outs, docker); // deleting twice is harmless (Pulumi may retry)
+    const filters = JSON.stringify(fleetFilter(FLEET));
+    expect(await docker.listContainers({ all: true, filters })).toEqual([]);
+    expect(await docker.listNetworks({ filters })).toEqual([]);
+    expect((await docker.listVolumes({ filters })).Volumes ?? []).toEqual([]);
+  });
+});
