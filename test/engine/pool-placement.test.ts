@@ -67,6 +67,28 @@ describe.skipIf(!support.ok)("pool on three real endpoints", () => {
     }
     expect(await allContainers("sec")).toEqual([]);
   });
+  it("hands out warm sandboxes in milliseconds (no Docker call on the hot path)", async () => {
+    const pool = await createPool({ registry, poolId: "warm", minIdle: 12, maxConcurrentCreatesPerEndpoint: 4, profiles, healthIntervalMs: 2_000, healthTimeoutMs: 1_000 });
+    try {
+      await waitFor(() => pool.status().idle === 12, 60_000);
+      const timings: number[] = [];
+      const held = [];
+      for (let i = 0; i < 12; i++) {
+        const t0 = process.hrtime.bigint();
+        held.push(await pool.acquire());
+        timings.push(Number(process.hrtime.bigint() - t0) / 1e6);
+      }
+      timings.sort((a, b) => a - b);
+      const first = await held[0]!.exec(["echo", "hi"]);
+      console.log(`warm acquire: p50 ${timings[6]!.toFixed(3)} ms, max ${timings[11]!.toFixed(3)} ms; first exec ${first.durationMs} ms`);
+      expect(timings[11]).toBeLessThan(20);
+      expect(first.stdout).toBe("hi\n");
+      await Promise.all(held.map((s) => s.release()));
+    } finally {
+      await pool.close();
+    }
+  });
+
   it("places by required affinity with Kubernetes operators and fails fast when nothing can ever match", async () => {
     const pool = await createPool({ registry, poolId: "aff", minIdle: 0, profiles, healthIntervalMs: 1_000, healthTimeoutMs: 500 });
     try {
