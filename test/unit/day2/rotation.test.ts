@@ -1,0 +1,123 @@
+/**
+ * Certificate rotation on the whole stack program: `sandfleet:tls.epoch` 1 -> 2 is one `pulumi up` that
+ * re-issues the leaf keys and certs, re-runs the post-boot TLS step and changes the registry's client cert,
+ * and touches nothing a server's life depends on (servers, volumes, networks, firewalls, IPs).
+ * Both runs go through the update model (./support/update-model.ts): unchanged resources keep their state,
+ * replaced TLS resources get new material, as in a real update.
+ */
+import { beforeAll, describe, expect, it, vi } from "vitest";
+import { stackFileConfig } from "../stack/support/run-program";
+import { runUpdate, type UpdateResource, type UpdateRun } from "./support/update-model";
+
+/** Pulumi's marker of a secret value in what the engine (and the mocks) receive. */
+const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+const unwrap = (input: any) => (input && typeof input === "object" && SECRET_SIG in input ? input.value : input);
+
+const prodWithEpoch = (epoch: number) => ({
+  ...stackFileConfig("Pulumi.prod.yaml"),
+  "sandfleet:tls": { validityHours: 2160, epoch },
+});
+
+const byName = (run: UpdateRun) => new Map(run.mocks.resources.map((r) => [r.name, r]));
+/** Resources whose lifecycle is the server's own: nothing of these may change when certificates rotate. */
+const isInfrastructure = (r: UpdateResource) => !r.type.startsWith("tls:") && !r.type.startsWith("command:");
+
+describe("rotating the Docker TLS certificates by bumping sandfleet:tls.epoch", () => {
+  let before: UpdateRun;
+  let after: UpdateRun;
+  const serverNames = ["ws-standard-1", "ws-standard-2", "ws-standard-3", "ws-standard-4", "ws-burst-1", "ws-burst-2"];
+  beforeAll(async () => {
+    vi.resetModules();
+    before = await runUpdate("prod", prodWithEpoch(1));
+    vi.resetModules();
+    after = await runUpdate("prod", prodWithEpoch(2));
+  });
+
+  it("registers the same resources in both runs (rotation creates and deletes nothing but replacements)", () => {
+    expect([...byName(after).keys()].sort()).toEqual([...byName(before).keys()].sort());
+    expect(before.mocks.resources.length).toBeGreaterThan(40);
+  });
+
+  it("re-issues every server certificate: new key (replacement trigger), new request (subject OU) and new cert", () => {
+    for (const server of serverNames) {
+      const prefix = `sandfleet-prod-docker-tls-${server}`;
+      const [key0, key1] = [before.mocks.named(`${prefix}-key`), after.mocks.named(`${prefix}-key`)];
+      expect(key0.options.replacementTrigger, server).toBe(1);
+      expect(key1.options.replacementTrigger, server).toBe(2);
+      expect(key1.state.privateKeyPemPkcs8).not.toBe(key0.state.privateKeyPemPkcs8);
+      expect(before.mocks.named(`${prefix}-csr`).inputs.subject.organizationalUnit).toBe("epoch-1");
+      expect(after.mocks.named(`${prefix}-csr`).inputs.subject.organizationalUnit).toBe("epoch-2");
+      const [cert0, cert1] = [before.mocks.named(`${prefix}-cert`), after.mocks.named(`${prefix}-cert`)];
+      expect(cert1.inputs.certRequestPem).not.toBe(cert0.inputs.certRequestPem);
+      expect(cert1.state.certPem).not.toBe(cert0.state.certPem);
+      // Same profile, same CA: only the material is new.
+      expect(cert1.inputs.allowedUses).toEqual(cert0.inputs.allowedUses);
+      expect(cert1.inputs.caCertPem).toBe(cert0.inputs.caCertPem);
+    }
+  });
+
+  it("re-issues the pool's client certificate and key", () => {
+    const [key0, key1] = [before.mocks.named("sandfleet-prod-docker-tls-client-key"), after.mocks.named("sandfleet-prod-docker-tls-client-key")];
+    expect([key0.options.replacementTrigger, key1.options.replacementTrigger]).toEqual([1, 2]);
+    const [cert0, cert1] = [before.mocks.named("sandfleet-prod-docker-tls-client-cert"), after.mocks.named("sandfleet-prod-docker-tls-client-cert")];
+    expect(cert1.state.certPem).not.toBe(cert0.state.certPem);
+  });
+
+  it("keeps the CA (key, cert and their inputs), so clients and servers keep trusting each other during the rollout", () => {
+    for (const name of ["sandfleet-prod-docker-tls-ca-key", "sandfleet-prod-docker-tls-ca"]) {
+      const [r0, r1] = [before.mocks.named(name), after.mocks.named(name)];
+      expect(r1.inputs, name).toEqual(r0.inputs);
+      expect(r1.options, name).toEqual(r0.options);
+      expect(r1.state, name).toEqual(r0.state);
+    }
+  });
+
+  it("re-runs the post-boot TLS step on every workspace server with the new bundle, same command and connection", () => {
+    for (const server of serverNames) {
+      const name = `sandfleet-prod-${server}-post-boot-run`;
+      const [run0, run1] = [before.mocks.named(name).inputs, after.mocks.named(name).inputs];
+      // Triggers: [script digest, CA digest, server cert digest]; only the cert's digest moves.
+      expect(run1.triggers).toHaveLength(3);
+      expect(run1.triggers[0]).toBe(run0.triggers[0]);
+      expect(run1.triggers[1]).toBe(run0.triggers[1]);
+      expect(run1.triggers[2], server).not.toBe(run0.triggers[2]);
+      expect(unwrap(run1.stdin)).not.toBe(unwrap(run0.stdin));
+      expect(unwrap(run1.stdin)).toContain(after.mocks.named(`sandfleet-prod-docker-tls-${server}-cert`).state.certPem.trim());
+      expect(run1.create).toBe(run0.create);
+      expect(unwrap(run1.connection)).toEqual(unwrap(run0.connection));
+      // The script copy does not re-run: the script is unchanged.
+      const copy = `sandfleet-prod-${server}-post-boot-script`;
+      expect(after.mocks.named(copy).inputs).toEqual(before.mocks.named(copy).inputs);
+    }
+  });
+
+  it("changes no input of any server, volume, network, firewall, IP, load balancer or DNS record", () => {
+    const infrastructure = before.mocks.resources.filter(isInfrastructure);
+    const types = new Set(infrastructure.map((r) => r.type));
+    for (const type of ["hcloud:index/server:Server", "hcloud:index/volume:Volume", "hcloud:index/network:Network", "hcloud:index/firewall:Firewall", "hcloud:index/floatingIp:FloatingIp"]) {
+      expect(types, type).toContain(type);
+    }
+    const later = byName(after);
+    for (const resource of infrastructure) {
+      const same = later.get(resource.name)!;
+      expect(same.inputs, resource.name).toEqual(resource.inputs);
+      expect(same.options, resource.name).toEqual(resource.options);
+    }
+  });
+
+  it("changes the registry's client certificate and key, and nothing else in it", () => {
+    expect(after.registry.tls.clientCert).not.toBe(before.registry.tls.clientCert);
+    expect(after.registry.tls.clientKey).not.toBe(before.registry.tls.clientKey);
+    expect(after.registry.tls.ca).toBe(before.registry.tls.ca);
+    expect(after.registry.endpoints).toEqual(before.registry.endpoints);
+    expect(after.registry.endpoints).toHaveLength(serverNames.length);
+  });
+
+  it("delivers the new registry and client cert to the platform server", () => {
+    for (const name of ["sandfleet-prod-registry-registry", "sandfleet-prod-registry-client-tls"]) {
+      const [d0, d1] = [before.mocks.named(name).inputs, after.mocks.named(name).inputs];
+      expect(d1.triggers, name).not.toEqual(d0.triggers);
+      expect(unwrap(d1.stdin)).toContain(after.registry.tls.clientCert.trim().split("\n")[1]);
+    }
+  });
+});
