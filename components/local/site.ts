@@ -2,8 +2,11 @@
  * What the local servers of one stack share: the private network (a Docker network of the fleet's own).
  * Platform and workspace servers are test hosts ({@link LocalHost}) booted with the user-data the core renders.
  *
- * Addresses: the pool and the post-boot step reach test hosts at 127.0.0.1 on ports the engine published;
- * `publicIp` is therefore 127.0.0.1 and the real ports are in `sshPort` / `dockerPort` of each server.
+ * Addresses: on Linux the machine running Pulumi routes to the fleet's Docker network, so a host's private
+ * IP is also its "public" one: the core's post-boot step dials SSH at <private IP>:22 and the registry lists
+ * <private IP>:2376, both allowed by the hosts' firewalls (traffic arrives from the network's gateway, inside
+ * the private range). Engines whose container networks are not routable from the machine (Docker Desktop)
+ * need `npm start` instead, which uses the ports published on 127.0.0.1 (`sshPort` / `dockerPort`).
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { Capacity } from "../../runtime/registry/schema";
@@ -56,7 +59,7 @@ export class LocalSite extends pulumi.ComponentResource implements ProviderSite 
 
   createPlatform(spec: PlatformSpec): ProvisionedPlatform & LocalProvisionedServer {
     const server = this.#createServer(spec, "platform");
-    return { ...server, publicAddress: server.publicIp.apply((ip) => ip ?? "127.0.0.1") };
+    return { ...server, publicAddress: server.privateIp };
   }
 
   createWorkspacePool(spec: WorkspacePoolSpec): LocalProvisionedServer[] {
@@ -84,7 +87,7 @@ export class LocalSite extends pulumi.ComponentResource implements ProviderSite 
       region: "local",
       location: spec.location,
       privateIp: host.privateIp,
-      publicIp: pulumi.output<string | undefined>("127.0.0.1"),
+      publicIp: host.privateIp.apply((ip): string | undefined => ip),
       capacity: LOCAL_HOST_CAPACITY,
       server: host,
       readyDependencies: [],

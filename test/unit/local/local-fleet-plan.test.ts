@@ -168,6 +168,9 @@ describe("the shipped Pulumi.local.yaml", () => {
       expect(host.inputs.userData).toMatch(/^#cloud-config/);
       expect(host.inputs.userData).not.toMatch(/PRIVATE KEY/);
     }
-    expect(run.registry.endpoints).toHaveLength(2);
+    // The core lists workspaces at their private IP and 2376, which the machine running Pulumi reaches on Linux.
+    expect(run.registry.endpoints.map((e) => [e.host, e.port])).toEqual(
+      hosts.filter((h) => h.inputs.role === "workspace").map((h) => [h.inputs.privateIp, 2376]),
+    );
   });
 });

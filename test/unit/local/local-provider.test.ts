@@ -81,13 +81,13 @@ describe("the local provider", () => {
     }
   });
 
-  it("reports servers of provider local, dialled on 127.0.0.1 at the ports the engine published", async () => {
+  it("reports servers of provider local, dialled at their private IP (routable from the machine), with the published ports", async () => {
     const { platform, workspaces } = await buildFleet();
     expect(platform.provider).toBe("local");
-    expect(await valueOf(platform.publicAddress)).toBe("127.0.0.1");
+    expect(await valueOf(platform.publicAddress)).toBe("10.214.1.10");
     for (const ws of workspaces) {
       expect(ws.pool).toBe("standard");
-      expect(await valueOf(ws.publicIp)).toBe("127.0.0.1");
+      expect(await valueOf(ws.publicIp)).toBe(await valueOf(ws.privateIp));
       expect(await valueOf(ws.privateIp)).toMatch(/^10\.214\.2\.1[01]$/);
       expect(await valueOf((ws as unknown as { dockerPort: pulumi.Output<number> }).dockerPort)).toBeGreaterThan(1024);
     }
