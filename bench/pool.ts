@@ -88,6 +88,8 @@ async function withPool(registry: ReturnType<typeof testRegistry>, image: string
     maxTotal: MIN_IDLE + CONCURRENCY + 2,
     acquireTimeoutMs: 60_000,
     healthIntervalMs: 5_000,
+    // Like for like with on demand, which also runs 8 creates at once in the throughput phase.
+    maxConcurrentCreatesPerEndpoint: CONCURRENCY,
   });
   try {
     // Warm = the pool is at minIdle and nothing is being created (a quiet host, as between bursts).
