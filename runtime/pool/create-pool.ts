@@ -9,6 +9,7 @@ import { EndpointClient } from "../docker/endpoint-client";
 import { SandboxSession } from "../sandbox/sandbox-session";
 import { CreateCircuitBreaker } from "./circuit-breaker";
 import { EndpointHealth } from "./health";
+import { acquireInstanceLock } from "./instance-lock";
 import { defaultPoolId, PoolOptions, resolvePoolOptions } from "./options";
 import { endpointMatchLabels } from "./placement";
 import { EndpointEntry, Pool } from "./pool";
@@ -26,6 +27,7 @@ export async function createPool(options: PoolOptions, dependencies: PoolDepende
   const remoteClient = dependencies.remoteClient ?? ((endpoint, tls, o) => EndpointClient.remote(endpoint, tls, o));
   const localClient = dependencies.localClient ?? ((socketPath, o) => EndpointClient.local(socketPath, o));
   const breaker = () => new CreateCircuitBreaker(resolved.circuitBreaker);
+  const lock = acquireInstanceLock(poolId);
 
   const entries: EndpointEntry[] = [];
   const opened: PoolEndpointClient[] = [];
@@ -60,11 +62,13 @@ export async function createPool(options: PoolOptions, dependencies: PoolDepende
       startSession: dependencies.startSession ?? defaultStartSession,
       now: dependencies.now ?? Date.now,
       random: dependencies.random ?? Math.random,
+      onClosed: () => lock.release(),
     });
     await pool.start();
     return pool;
   } catch (err) {
     for (const client of opened) client.close();
+    lock.release();
     throw err;
   }
 }

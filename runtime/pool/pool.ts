@@ -148,6 +148,8 @@ export interface PoolInternals {
   startSession: StartSession;
   now: () => number;
   random: () => number;
+  /** Called once close() finished (releases the instance lock). */
+  onClosed?: () => void;
 }
 
 export class Pool implements LeaseOwner {
@@ -160,6 +162,7 @@ export class Pool implements LeaseOwner {
   readonly #startSession: StartSession;
   readonly #now: () => number;
   readonly #random: () => number;
+  readonly #onClosed: (() => void) | undefined;
   readonly #idle = new Map<string, Pooled[]>();
   readonly #waiters: Waiter[] = [];
   readonly #creates = new Set<CreateJob>();
@@ -181,6 +184,7 @@ export class Pool implements LeaseOwner {
     this.#startSession = internals.startSession;
     this.#now = internals.now;
     this.#random = internals.random;
+    this.#onClosed = internals.onClosed;
     for (const profile of Object.keys(this.#options.profiles)) this.#idle.set(profile, []);
     for (const e of this.#entries) e.needsReconcile = this.#options.reconcileOnStart;
     this.metrics = new PoolMetrics(this.poolId, () => this.#metricsSnapshot());
@@ -788,6 +792,7 @@ export class Pool implements LeaseOwner {
     // Creates in flight end within their own deadline and destroy what they yield (the pool is closing).
     while (this.#background.size > 0) await Promise.allSettled([...this.#background]);
     for (const e of this.#entries) e.client.close();
+    this.#onClosed?.();
   }
 
   #metricsSnapshot(): MetricsSnapshot {
