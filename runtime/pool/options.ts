@@ -75,7 +75,8 @@ export interface PoolOptions {
   registryFile?: string;
   /**
    * Identifies this pool's containers (label `dev.sandfleet.pool`). A restarted pool with the same id removes
-   * what its predecessor left behind, so two live pools must never share an id.
+   * what its predecessor left behind, so two live pools must never share an id (createPool refuses an id that
+   * a live process on this host holds; pools on different hosts need distinct ids — the default includes the hostname).
    * @default `${registry.stack}-${hostname}` (lower-cased, invalid characters replaced by '-')
    */
   poolId?: string;
