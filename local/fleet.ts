@@ -4,8 +4,8 @@
  *   -> cloud-init -> post-boot TLS step over SSH -> sandbox image side-loaded -> registry file (0600).
  * `downFleet` removes every container, volume, network and file `upFleet` created.
  */
-import { existsSync, mkdirSync, rmSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { existsSync, mkdirSync, readdirSync, rmSync } from "node:fs";
+import { basename, dirname, join, resolve } from "node:path";
 import Docker from "dockerode";
 import { DOCKER_TLS_PORT, renderCloudConfig } from "../cloud-init";
 import type { HostCloudConfig } from "../cloud-init";
@@ -246,6 +246,12 @@ export async function downFleet(input: DownOptions = {}): Promise<string[]> {
   if (existsSync(options.stateDir)) {
     rmSync(options.stateDir, { recursive: true, force: true });
     removed.push(`directory ${options.stateDir}`);
+  }
+  // `up` created the parent (.sandfleet/) too when it was missing; leave no empty folder behind.
+  const parent = dirname(options.stateDir);
+  if (basename(parent) === ".sandfleet" && existsSync(parent) && readdirSync(parent).length === 0) {
+    rmSync(parent, { recursive: true, force: true });
+    removed.push(`directory ${parent}`);
   }
   return removed;
 }
