@@ -51,8 +51,14 @@ export function firewallRuleset(config: HostCloudConfig): string {
     ...(config.dockerApiSources.length
       ? allowFrom(config.dockerApiSources, DOCKER_TLS_PORT, "Docker API (mutual TLS) from the pool's sources only; never the internet.")
       : []),
+    // No destination match: the public ports answer on every address of the host, the floating IP included.
     ...(config.publicPorts.length
-      ? ["    # Public services of this host.", `    tcp dport { ${config.publicPorts.join(", ")} } accept`]
+      ? [
+          config.extraIpv4Addresses?.length
+            ? `    # Public services of this host, on its own address and on ${config.extraIpv4Addresses.join(", ")} alike.`
+            : "    # Public services of this host.",
+          `    tcp dport { ${config.publicPorts.join(", ")} } accept`,
+        ]
       : []),
     "  }",
     "}",

@@ -8,6 +8,7 @@ import { bootstrapFile, BOOTSTRAP_PATH } from "./bootstrap";
 import { dockerFragment } from "./docker";
 import { dockerUserFragment } from "./docker-user";
 import { engineInstallFragment, prePullFragment } from "./engine-install";
+import { extraAddressesFragment } from "./extra-addresses";
 import { fail2banFragment } from "./fail2ban";
 import { firewallFragment } from "./firewall";
 import { CloudConfigFragment, mergeFragments } from "./fragment";
@@ -24,6 +25,7 @@ export function hostFragments(config: HostCloudConfig): CloudConfigFragment[] {
     usersFragment(),
     volumeFragment(config),
     firewallFragment(config),
+    extraAddressesFragment(config),
     sshdFragment(config),
     fail2banFragment(),
     unattendedUpgradesFragment(config.docker),

@@ -42,5 +42,12 @@ export interface HostCloudConfig {
    * Default: no volume.
    */
   volume?: { device: string; mountPoint: string };
+  /**
+   * Public IPv4 addresses the cloud routes to this host without putting them on an interface (a Hetzner
+   * floating IP): bound as /32 on the public interface (the one the default route leaves by) at every boot,
+   * by a oneshot unit (extra-addresses.ts). The host firewall's public ports apply to them like to the
+   * primary address. Default: none.
+   */
+  extraIpv4Addresses?: string[];
   docker: DockerHostSettings;
 }

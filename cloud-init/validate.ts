@@ -69,6 +69,21 @@ export function validateHostCloudConfig(config: HostCloudConfig): void {
     }
   }
 
+  if (config.extraIpv4Addresses !== undefined) {
+    if (!Array.isArray(config.extraIpv4Addresses)) fail("extraIpv4Addresses", "must be a list of IPv4 addresses.");
+    const seen = new Set<string>();
+    config.extraIpv4Addresses.forEach((address, i) => {
+      if (!isIPv4(address ?? "") || address === "0.0.0.0") {
+        fail(`extraIpv4Addresses[${i}]`, `"${address}" is not a public IPv4 address such as 203.0.113.7 (no prefix: it is bound as /32).`);
+      }
+      if (ipv4InCidr(address, network.address, network.prefix)) {
+        fail(`extraIpv4Addresses[${i}]`, `${address} lies in the private network ${config.privateNetworkCidr}; only public addresses routed to the host belong here.`);
+      }
+      if (seen.has(address)) fail(`extraIpv4Addresses[${i}]`, `${address} is listed twice.`);
+      seen.add(address);
+    });
+  }
+
   const docker = config.docker;
   if (!docker || typeof docker !== "object") fail("docker", "Docker settings are required.");
   oneOf("docker.packageSource", docker.packageSource, ["upstream", "distro"]);
@@ -100,6 +115,12 @@ export function cidr(field: string, value: string): { family: 4 | 6; address: st
   const prefix = Number(prefixText);
   if (!family || prefix > (family === 4 ? 32 : 128)) fail(field, `"${value}" is not a CIDR such as 10.0.0.0/16.`);
   return { family, address: address!, prefix };
+}
+
+function ipv4InCidr(address: string, base: string, prefix: number): boolean {
+  const toNumber = (ip: string) => ip.split(".").reduce((n, octet) => n * 256 + Number(octet), 0);
+  const size = 2 ** (32 - prefix);
+  return Math.floor(toNumber(address) / size) === Math.floor(toNumber(base) / size);
 }
 
 function notTheInternet(field: string, value: string, hint: string): void {

@@ -10,7 +10,7 @@ import type { Endpoint, EndpointRegistry } from "../../runtime/registry/schema";
 import { FleetDns } from "../dns/fleet-dns";
 import { PostBootStep, tlsBundle } from "../post-boot/post-boot-step";
 import { sshConnection } from "../post-boot/ssh-connection";
-import type { ProviderName, ProviderSite, ProvisionedPlatform, ProvisionedServer, ServerSpec } from "../provider";
+import type { HostNetworkHints, ProviderName, ProviderSite, ProvisionedPlatform, ProvisionedServer, ServerSpec } from "../provider";
 import { endpointRegistryOutput } from "../registry/endpoint-registry";
 import { RegistryDelivery } from "../registry/registry-delivery";
 import { DockerTls } from "../tls/docker-tls";
@@ -64,9 +64,10 @@ export function createSandboxFleet(name: string, args: SandboxFleetArgs, parent:
   const sshUserOf = (site: ProviderSite) => site.sshUser ?? DEFAULT_SSH_USER;
   const platformSite = sites.get(args.provider)!;
 
+  // The provider's host hints (a floating IP to bind) become part of the host's cloud-config.
   const userData = (role: HostCloudConfig["role"], hostname: string, site: ProviderSite, dockerApiSources: pulumi.Input<string>[], publicPorts: number[], mountPoint: string) =>
-    (volumeDevice: pulumi.Output<string> | undefined) =>
-      pulumi.all([authorizedKeys, pulumi.all(dockerApiSources), volumeDevice]).apply(([keys, sources, device]) =>
+    (volumeDevice: pulumi.Output<string> | undefined, host?: HostNetworkHints) =>
+      pulumi.all([authorizedKeys, pulumi.all(dockerApiSources), volumeDevice, pulumi.all(host?.extraPublicIpv4s ?? [])]).apply(([keys, sources, device, extraIps]) =>
         renderCloudConfig({
           role,
           hostname,
@@ -77,6 +78,7 @@ export function createSandboxFleet(name: string, args: SandboxFleetArgs, parent:
           adminCidrs: [...args.adminCidrs],
           publicPorts,
           ...(device ? { volume: { device, mountPoint } } : {}),
+          ...(extraIps.length ? { extraIpv4Addresses: [...new Set(extraIps)] } : {}),
           docker: args.docker,
         }),
       );

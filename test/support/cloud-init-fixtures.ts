@@ -55,5 +55,7 @@ export function renderedVariants(): Record<string, HostCloudConfig> {
     "platform-upstream": hostConfig("platform", "upstream"),
     "platform-distro": hostConfig("platform", "distro"),
     "workspace-admin-user-no-volume": hostConfig("workspace", "upstream", { adminUser: "admin", volume: undefined }),
+    // A Hetzner platform server with a floating IP the host must bind itself.
+    "platform-floating-ip": hostConfig("platform", "upstream", { extraIpv4Addresses: ["198.51.100.20"] }),
   };
 }

@@ -40,6 +40,22 @@ describe.skipIf(!isRoot)("netfilter rules, loaded in a throwaway network namespa
     expect(out).toContain("table inet sandfleet");
   });
 
+  it("binds the floating IP to the default route's interface once, however often it runs, and removes it on stop", () => {
+    const userData = renderCloudConfig(hostConfig("platform", "upstream", { extraIpv4Addresses: ["198.51.100.20"] }));
+    const script = renderedFile(userData, "/usr/local/sbin/sandfleet-extra-addresses").content;
+    // A "public" interface with the default route, and a "private" one without (veth pairs: no dummy module here).
+    const link = (name: string, address: string) =>
+      `ip link add ${name} type veth peer name ${name}p && ip link set ${name} up && ip link set ${name}p up && ip addr add ${address} dev ${name}`;
+    const setup = `${link("pub0", "192.0.2.10/24")} && ip route add default via 192.0.2.1 && ${link("priv0", "10.0.0.2/16")}`;
+    const up = inNetns(script, `${setup} && "$F" up && "$F" up && ip -4 -o addr show`);
+    const bound = up.split("\n").filter((l) => l.includes("198.51.100.20"));
+    expect(bound).toHaveLength(1);
+    expect(bound[0]).toMatch(/^\d+: pub0\s+inet 198\.51\.100\.20\/32 /);
+    const down = inNetns(script, `${setup} && "$F" up && "$F" down && "$F" down && ip -4 -o addr show`);
+    expect(down).not.toContain("198.51.100.20");
+    expect(down).toContain("192.0.2.10/24");
+  });
+
   it("applies DOCKER-USER idempotently, next to the jump Docker installs", () => {
     const script = renderedFile(renderCloudConfig(hostConfig("workspace")), "/usr/local/sbin/sandfleet-docker-user").content;
     const out = inNetns(

@@ -161,6 +161,33 @@ describe("role differences", () => {
     expect(renderCloudConfig(hostConfig("workspace", "distro"))).not.toContain("WARNING");
   });
 
+  it("binds a floating IP at every boot through an enabled unit, and only when the host has one", () => {
+    const userData = renderCloudConfig(hostConfig("platform", "upstream", { extraIpv4Addresses: ["198.51.100.20"] }));
+    const script = renderedFile(userData, "/usr/local/sbin/sandfleet-extra-addresses");
+    expect(script.permissions).toBe("0755");
+    expect(script.content).toContain('addresses="198.51.100.20"');
+    expect(script.content).toContain('ip -4 addr replace "$address/32" dev "$iface"');
+    const unit = renderedFile(userData, "/etc/systemd/system/sandfleet-extra-addresses.service").content;
+    expect(unit).toMatch(/^After=network-online\.target/m);
+    expect(unit).toContain("ExecStart=/usr/local/sbin/sandfleet-extra-addresses up");
+    expect(unit).toContain("WantedBy=multi-user.target");
+    const bootstrap = renderedFile(userData, "/usr/local/sbin/sandfleet-bootstrap").content;
+    expect(bootstrap).toContain("systemctl enable --now sandfleet-extra-addresses.service");
+    expect(renderCloudConfig(hostConfig("platform"))).not.toContain("sandfleet-extra-addresses");
+  });
+
+  it("serves the platform's public ports on the floating IP too (no destination match), and nothing else there", () => {
+    const rules = renderedFile(
+      renderCloudConfig(hostConfig("platform", "upstream", { extraIpv4Addresses: ["198.51.100.20"] })),
+      "/etc/sandfleet/firewall.nft",
+    ).content;
+    const ruleLines = rules.split("\n").filter((line) => /^\s+[a-z]/.test(line) && !line.trim().startsWith("type "));
+    expect(ruleLines).toContain("    tcp dport { 80, 443 } accept");
+    expect(rules).not.toMatch(/daddr/);
+    expect(rules).not.toContain("dport 2376");
+    expect(rules).toContain("on its own address and on 198.51.100.20 alike");
+  });
+
   it("renders the same document for the same input", () => {
     expect(renderCloudConfig(hostConfig("workspace"))).toBe(renderCloudConfig(hostConfig("workspace")));
   });

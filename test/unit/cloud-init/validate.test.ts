@@ -78,6 +78,14 @@ describe("renderer input validation", () => {
     expect(renderWith({ volume: { device: "sdb", mountPoint: "/var/lib/docker" } })).toThrow(/volume.device: "sdb" is not a device path/);
   });
 
+  it("refuses extra addresses that are not single public IPv4 addresses of the host", () => {
+    expect(renderWith({ extraIpv4Addresses: ["198.51.100.20/32"] }, "platform")).toThrow(/extraIpv4Addresses\[0\]: "198.51.100.20\/32" is not a public IPv4 address/);
+    expect(renderWith({ extraIpv4Addresses: ["0.0.0.0"] }, "platform")).toThrow(/extraIpv4Addresses\[0\]/);
+    expect(renderWith({ extraIpv4Addresses: ["10.0.3.4"] }, "platform")).toThrow(/extraIpv4Addresses\[0\]: 10.0.3.4 lies in the private network 10.0.0.0\/16/);
+    expect(renderWith({ extraIpv4Addresses: ["198.51.100.20", "198.51.100.20"] }, "platform")).toThrow(/extraIpv4Addresses\[1\]: .* listed twice/);
+    expect(renderWith({ extraIpv4Addresses: ["198.51.100.20; reboot"] }, "platform")).toThrow(/extraIpv4Addresses\[0\]/);
+  });
+
   it("throws a typed error carrying the field", () => {
     try {
       renderWith({ hostname: "" })();

@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from "vitest";
 import { installPulumiMocks, valueOf, type MockRecorder } from "../../support/pulumi-mocks";
 import type { SandboxFleetArgs } from "../../../components/fleet/args";
-import { fakeProvider, type FakeProviderLog } from "./support/fake-provider";
+import { fakeProvider, type FakeProviderLog, type FakeProviderOptions } from "./support/fake-provider";
 import { settled } from "../stack/support/run-program";
 
 const baseArgs = (overrides: Partial<SandboxFleetArgs> = {}): Omit<SandboxFleetArgs, "providers"> => ({
@@ -26,11 +26,16 @@ interface FleetRun {
   logs: Record<string, FakeProviderLog>;
 }
 
-async function buildFleet(args: Omit<SandboxFleetArgs, "providers">, extraProviders: { name: "aws"; privateOnly?: boolean }[] = [], privateOnly = false): Promise<FleetRun> {
+async function buildFleet(
+  args: Omit<SandboxFleetArgs, "providers">,
+  extraProviders: { name: "aws"; privateOnly?: boolean }[] = [],
+  privateOnly = false,
+  mainOptions: FakeProviderOptions = {},
+): Promise<FleetRun> {
   vi.resetModules();
   const mocks = installPulumiMocks({ stack: "test" });
   const { SandboxFleet } = await import("../../../components/fleet");
-  const main = fakeProvider({ privateOnly });
+  const main = fakeProvider({ privateOnly, ...mainOptions });
   const providers: Partial<Record<"hetzner" | "aws", import("../../../components/provider").FleetProvider>> = { hetzner: main.provider };
   const logs: Record<string, FakeProviderLog> = { hetzner: main.log };
   for (const extra of extraProviders) {
@@ -92,6 +97,15 @@ describe("the SandboxFleet component", () => {
     expect(userData).not.toContain("PRIVATE KEY");
     expect(run.log.pools[0].dockerApiSources).toEqual(["10.0.0.0/16"]);
     expect(run.log.sites[0]).toMatchObject({ name: "fleet", networkCidr: "10.0.0.0/16", adminCidrs: ["198.51.100.0/24"] });
+  });
+
+  it("renders the provider's floating IP into the platform's user-data, so the host binds it", async () => {
+    const run = await buildFleet(baseArgs(), [], false, { floatingIp: "198.51.100.20" });
+    const platform = await valueOf(run.log.userData["platform"]);
+    expect(platform).toContain('addresses="198.51.100.20"');
+    expect(platform).toContain("systemctl enable --now sandfleet-extra-addresses.service");
+    expect(await valueOf(run.log.userData["ws-standard-1"])).not.toContain("sandfleet-extra-addresses");
+    expect(await valueOf((await buildFleet(baseArgs())).log.userData["platform"])).not.toContain("sandfleet-extra-addresses");
   });
 
   it("marks the endpoints of a draining pool", async () => {

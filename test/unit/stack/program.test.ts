@@ -126,6 +126,13 @@ describe.each([
     expect(JSON.parse(secretValue(delivery!.inputs.stdin)).endpoints).toHaveLength(run.registry.endpoints.length);
   });
 
+  it("binds the platform's floating IP on the platform server itself (Hetzner routes it but does not configure it)", () => {
+    const platform = servers(run).find((s) => /^hostname: platform$/m.test(s.userData));
+    expect(platform, "the platform server").toBeDefined();
+    expect(platform!.userData).toContain(`addresses="${run.outputs.platformAddress}"`);
+    for (const ws of workspaceServers(run)) expect(ws.userData).not.toContain("sandfleet-extra-addresses");
+  });
+
   it("exports the platform address and an SSH command for admins", () => {
     expect(run.outputs.platformAddress).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
     expect(run.outputs.sshCommand).toContain(`@${run.outputs.platformAddress}`);

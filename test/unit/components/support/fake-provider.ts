@@ -3,7 +3,7 @@
  * hands it and reports servers with predictable addresses, without any cloud package.
  */
 import * as pulumi from "@pulumi/pulumi";
-import type { FleetProvider, PlatformSpec, ProviderName, ServerSpec, SiteArgs, WorkspacePoolSpec } from "../../../../components/provider";
+import type { FleetProvider, HostNetworkHints, PlatformSpec, ProviderName, ServerSpec, SiteArgs, WorkspacePoolSpec } from "../../../../components/provider";
 
 export interface FakeProviderLog {
   sites: SiteArgs[];
@@ -18,6 +18,8 @@ export interface FakeProviderOptions {
   /** Workspace servers get no public IPv4 (exercises the bastion path). @default false */
   privateOnly?: boolean;
   sshUser?: string;
+  /** The platform gets this floating IP, handed to its user-data as a host hint (as Hetzner does). @default none */
+  floatingIp?: string;
 }
 
 /** A stable public IP per server (as a cloud keeps it across updates), from the benchmarking range 198.18.0.0/15. */
@@ -26,9 +28,9 @@ const publicIpFor = (privateIp: string) => `198.18.${privateIp.split(".").slice(
 export function fakeProvider(options: FakeProviderOptions = {}): { provider: FleetProvider; log: FakeProviderLog } {
   const name = options.name ?? "hetzner";
   const log: FakeProviderLog = { sites: [], pools: [], userData: {} };
-  const serverOf = (spec: ServerSpec, parent: pulumi.Resource, role: "platform" | "workspace", pool?: string, publicIp?: string) => {
+  const serverOf = (spec: ServerSpec, parent: pulumi.Resource, role: "platform" | "workspace", pool?: string, publicIp?: string, host?: HostNetworkHints) => {
     const server = new pulumi.ComponentResource(`fake:${name}:Server`, `${name}-${spec.name}`, {}, { parent });
-    log.userData[spec.name] = spec.userData(spec.volumeGb ? pulumi.output(`/dev/disk/by-id/fake-${spec.name}`) : undefined);
+    log.userData[spec.name] = spec.userData(spec.volumeGb ? pulumi.output(`/dev/disk/by-id/fake-${spec.name}`) : undefined, host);
     return {
       name: spec.name,
       role,
@@ -52,7 +54,8 @@ export function fakeProvider(options: FakeProviderOptions = {}): { provider: Fle
         createPlatform(spec) {
           log.platform = spec;
           const ip = publicIpFor(spec.privateIp);
-          return { ...serverOf(spec, parent, "platform", undefined, ip), publicAddress: pulumi.output(ip) };
+          const hints = options.floatingIp ? { extraPublicIpv4s: [pulumi.output(options.floatingIp)] } : undefined;
+          return { ...serverOf(spec, parent, "platform", undefined, ip, hints), publicAddress: pulumi.output(options.floatingIp ?? ip) };
         },
         createWorkspacePool(spec) {
           log.pools.push(spec);
