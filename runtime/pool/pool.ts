@@ -390,7 +390,9 @@ export class Pool implements LeaseOwner {
   #schedulePump(): void {
     if (this.#pumpScheduled || this.#isClosing) return;
     this.#pumpScheduled = true;
-    queueMicrotask(() => {
+    // A macrotask, not a microtask: the caller that just got a sandbox runs (and can send its first command)
+    // before the refill does the synchronous part of starting creates (request building, TLS socket setup).
+    setImmediate(() => {
       this.#pumpScheduled = false;
       this.#pump();
     });

@@ -81,7 +81,9 @@ describe.skipIf(!support.ok)("pool on three real endpoints", () => {
       timings.sort((a, b) => a - b);
       const first = await held[0]!.exec(["echo", "hi"]);
       console.log(`warm acquire: p50 ${timings[6]!.toFixed(3)} ms, max ${timings[11]!.toFixed(3)} ms; first exec ${first.durationMs} ms`);
-      expect(timings[11]).toBeLessThan(20);
+      // p50 bounded tightly; the max only loosely, as this 2-core machine is shared and the refill runs meanwhile
+      expect(timings[6]).toBeLessThan(2);
+      expect(timings[11]).toBeLessThan(50);
       expect(first.stdout).toBe("hi\n");
       await Promise.all(held.map((s) => s.release()));
     } finally {
