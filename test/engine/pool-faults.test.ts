@@ -54,7 +54,9 @@ describe.skipIf(!support.ok)("pool under faults", () => {
          setInterval(() => {}, 1000);
        })().catch((e) => { console.error(e); process.exit(1); });`,
     );
-    const child = spawn(resolve(__dirname, "../../node_modules/.bin/tsx"), [script], { stdio: ["ignore", "pipe", "pipe"] });
+    // node itself with tsx's loader (not the tsx launcher, which would run the pool in a grandchild that
+    // SIGKILL of the launcher leaves alive)
+    const child = spawn(process.execPath, ["--import", "tsx", script], { cwd: resolve(__dirname, "../.."), stdio: ["ignore", "pipe", "pipe"] });
     let output = "";
     child.stdout.on("data", (b) => (output += b));
     child.stderr.on("data", (b) => (output += b));
@@ -63,6 +65,7 @@ describe.skipIf(!support.ok)("pool under faults", () => {
     expect(output).toContain("READY 2");
     child.kill("SIGKILL");
     await new Promise((r) => child.once("exit", r));
+    expect(child.signalCode).toBe("SIGKILL");
 
     const left = await allContainers("crashy");
     expect(left.length).toBeGreaterThanOrEqual(4); // 2 leased + 2 idle, outliving their pool
