@@ -15,6 +15,7 @@ import tls, { type PeerCertificate } from "node:tls";
 import Docker from "dockerode";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { IssuedCert } from "../../components/tls/local-issuer";
+import { createPool, SandboxBrokenError, type Pool, type Sandbox } from "../../runtime";
 import { parseRegistry, type EndpointRegistry } from "../../runtime/registry/schema";
 import { execInContainer } from "../../local/container-exec";
 import { runDoctor } from "../../local/doctor";
@@ -62,6 +63,9 @@ describe.skipIf(!engineAvailable && !mustRun)("rotating the local fleet's Docker
   let fleet: LocalFleet;
   let host: FleetHost;
   let rotation: RotatedTls;
+  /** A pool built from the registry as it was before the rotation, with one sandbox leased across it. */
+  let pool: Pool;
+  let leased: Sandbox;
   const before = {} as { containerId: string; startedAt: string; serial: string; dockerdPid: string; registry: EndpointRegistry };
 
   const clientFor = (client: IssuedCert) =>
@@ -93,11 +97,18 @@ describe.skipIf(!engineAvailable && !mustRun)("rotating the local fleet's Docker
     before.dockerdPid = await dockerdPid();
     before.registry = parseRegistry(JSON.parse(readFileSync(fleet.registryPath, "utf8")));
 
+    pool = await createPool({ registry: before.registry, poolId: "rotation", minIdle: 0, profiles: { default: { image: LOCAL_SANDBOX_IMAGE } } });
+    leased = await pool.acquire({ timeoutMs: 120_000 });
+    const warm = await leased.exec(["sh", "-c", "echo kept > /tmp/state; cat /tmp/state"], { timeoutMs: 30_000 });
+    expect(warm.stdout.trim()).toBe("kept");
+
     rotation = await rotateFleetTls(fleet, { progress });
     console.log(`[rotation] ROTATION TIME: ${(rotation.durationMs / 1000).toFixed(1)} s (${rotation.hosts.map((h) => `${h.host} post-boot ${(h.durationMs / 1000).toFixed(1)} s`).join(", ")})`);
   }, 900_000);
 
   afterAll(async () => {
+    await leased?.release().catch(() => undefined);
+    await pool?.close().catch(() => undefined);
     await downFleet({ fleet: FLEET, stateDir, docker }).catch(() => undefined);
   });
 
@@ -144,6 +155,31 @@ describe.skipIf(!engineAvailable && !mustRun)("rotating the local fleet's Docker
     expect(after.tls.ca).toBe(before.registry.tls.ca);
     expect(after.endpoints).toEqual(before.registry.endpoints);
     expect(statSync(fleet.registryPath).mode & 0o777).toBe(0o600);
+  });
+
+  it("keeps a pool built before the rotation working: its leased sandbox's container runs on, and new sandboxes come up", async () => {
+    // The container survives (live-restore), but dockerd's restart cuts the attach stream the pool's shell
+    // channel runs on. The sandbox must then either still work or say it is broken, never hang or fail otherwise.
+    const inspected = await clientFor(rotation.tls.client).getContainer(leased.id).inspect();
+    expect(inspected.State.Running).toBe(true);
+    const outcome = await leased.exec(["cat", "/tmp/state"], { timeoutMs: 30_000 }).then(
+      (result) => result.stdout.trim(),
+      (err: Error) => err,
+    );
+    if (outcome instanceof Error) {
+      expect(outcome).toBeInstanceOf(SandboxBrokenError);
+      console.log(`[rotation] the sandbox leased across the restart: ${outcome.message}`);
+    } else {
+      expect(outcome).toBe("kept");
+    }
+    // The pool still holds the old client cert: the same CA keeps it valid, so it goes on placing sandboxes.
+    const fresh = await pool.acquire({ timeoutMs: 120_000 });
+    try {
+      const uname = await fresh.exec(["uname", "-r"], { timeoutMs: 30_000 });
+      expect(uname.stdout.trim()).toBe("4.4.0");
+    } finally {
+      await fresh.release();
+    }
   });
 
   it("has sandfleet doctor pass on the rotated registry", async () => {
