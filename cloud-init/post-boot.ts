@@ -3,7 +3,7 @@
  * path with @pulumi/command, the `local` provider with ssh2) copy `post-boot/install-docker-tls.sh` to
  * {@link POST_BOOT_SCRIPT_REMOTE_PATH}, run {@link postBootCommand} over SSH and write the PEM bundle
  * (CA cert, server cert, server key) to its stdin. Success ends with one line:
- * `SANDFLEET_POST_BOOT_OK {"defaultRuntime":"runsc","serverVersion":"...","tlsListener":"10.0.1.10:2376"}`.
+ * `SANDFLEET_POST_BOOT_OK {"defaultRuntime":"runsc","serverVersion":"...","tlsListener":"10.0.1.10:2376","tlsListeners":[...]}`.
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -30,6 +30,12 @@ export interface PostBootCommandArgs {
   role: HostRole;
   /** The host's PRIVATE address the mTLS listener binds to; never 0.0.0.0. */
   listenAddress: string;
+  /**
+   * More addresses of the host to listen on, e.g. the public IPv4 of a server dialled from another cloud when
+   * that address is on an interface (Hetzner); never 0.0.0.0. The host firewall still admits 2376 only from
+   * the pool's sources. @default []
+   */
+  extraListenAddresses?: string[];
   port: number;
   /** Run through `sudo -n` (admin users other than root). */
   sudo: boolean;
@@ -45,18 +51,27 @@ export function postBootCommand(args: PostBootCommandArgs): string {
   if (!isIPv4(args.listenAddress) || args.listenAddress === "0.0.0.0") {
     throw new CloudConfigInputError("listenAddress", `"${args.listenAddress}" must be the host's private IPv4 address (never 0.0.0.0).`);
   }
+  const extra = args.extraListenAddresses ?? [];
+  extra.forEach((address, i) => {
+    if (!isIPv4(address) || address === "0.0.0.0") {
+      throw new CloudConfigInputError(`extraListenAddresses[${i}]`, `"${address}" must be an IPv4 address of the host (never 0.0.0.0).`);
+    }
+  });
+  const listenAddresses = [...new Set([args.listenAddress, ...extra])];
   if (!Number.isInteger(args.port) || args.port < 1 || args.port > 65535) {
     throw new CloudConfigInputError("port", `${args.port} is not a TCP port (1-65535).`);
   }
   if (!args.scriptPath || /[\0\n]/.test(args.scriptPath)) {
     throw new CloudConfigInputError("scriptPath", "must be the path the script was copied to.");
   }
-  const argv = ["bash", args.scriptPath, "--role", args.role, "--listen-address", args.listenAddress, "--port", String(args.port)];
+  const argv = ["bash", args.scriptPath, "--role", args.role, ...listenAddresses.flatMap((a) => ["--listen-address", a]), "--port", String(args.port)];
   return shellJoin(args.sudo ? ["sudo", "-n", ...argv] : argv);
 }
 
 /** Parses the script's final line; undefined when the output has no success marker. */
-export function parsePostBootResult(output: string): { defaultRuntime: string; serverVersion: string; tlsListener?: string } | undefined {
+export function parsePostBootResult(
+  output: string,
+): { defaultRuntime: string; serverVersion: string; tlsListener?: string; tlsListeners?: string[] } | undefined {
   const line = output
     .split("\n")
     .reverse()

@@ -59,6 +59,13 @@ export interface ProviderSite {
    * (with sudo unless root). @default "root"
    */
   readonly sshUser?: string;
+  /**
+   * True when a server's public IPv4 sits on one of its interfaces (Hetzner, DigitalOcean), false when the
+   * cloud translates it to the private IP (AWS, GCP, Azure: 1:1 NAT). A workspace server dialled over its
+   * public IP (its pool runs on another provider than the platform) then gets a Docker TLS listener on that
+   * address too; behind NAT the private-IP listener already receives that traffic. @default false
+   */
+  readonly publicIpOnInterface?: boolean;
   createPlatform(spec: PlatformSpec): ProvisionedPlatform;
   createWorkspacePool(spec: WorkspacePoolSpec): ProvisionedServer[];
 }

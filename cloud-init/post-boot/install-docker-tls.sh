@@ -6,10 +6,13 @@
 # (Pulumi's remote.Command or the `local` provider), receives the key on stdin and enables the listener.
 #
 # Usage:
-#   install-docker-tls.sh --role workspace|platform --listen-address PRIVATE_IPV4 [--port 2376] < bundle.pem
+#   install-docker-tls.sh --role workspace|platform --listen-address PRIVATE_IPV4 [--listen-address PUBLIC_IPV4] [--port 2376] < bundle.pem
+# --listen-address (alias --listen) may be repeated: the private address first, then e.g. the public address
+# of a host dialled from another cloud, where that address is on an interface (Hetzner). Never 0.0.0.0.
 # stdin: PEM blocks in this order: CA certificate, server certificate, server private key.
 # Success: the last line of stdout is
-#   SANDFLEET_POST_BOOT_OK {"defaultRuntime":"runsc","serverVersion":"...","tlsListener":"IP:PORT"}
+#   SANDFLEET_POST_BOOT_OK {"defaultRuntime":"runsc","serverVersion":"...","tlsListener":"IP:PORT","tlsListeners":["IP:PORT",...]}
+# (tlsListener is the first listener, i.e. the private address).
 # Re-running it with new certificates rotates them (files replaced, dockerd restarted; live-restore keeps
 # containers running).
 #
@@ -27,18 +30,23 @@ umask 077
 log() { printf 'sandfleet post-boot: %s\n' "$*" >&2; }
 die() { printf 'sandfleet post-boot: error: %s\n' "$*" >&2; exit 1; }
 
-role="" listen="" port=2376
+role="" port=2376
+listens=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --role) role=${2:-}; shift 2 ;;
-    --listen-address) listen=${2:-}; shift 2 ;;
+    --listen-address|--listen) listens+=("${2:-}"); shift 2 ;;
     --port) port=${2:-}; shift 2 ;;
-    *) die "unknown argument '$1' (usage: --role workspace|platform --listen-address IP [--port N] < bundle.pem)" ;;
+    *) die "unknown argument '$1' (usage: --role workspace|platform --listen-address IP [--listen-address IP]... [--port N] < bundle.pem)" ;;
   esac
 done
 case "$role" in workspace|platform) ;; *) die "--role must be 'workspace' or 'platform', got '$role'" ;; esac
-[[ "$listen" =~ ^[0-9]{1,3}(\.[0-9]{1,3}){3}$ ]] || die "--listen-address must be the host's private IPv4 address, got '$listen'"
-[ "$listen" != "0.0.0.0" ] || die "--listen-address 0.0.0.0 would expose the Docker API on every interface; use the private IP"
+[ "${#listens[@]}" -gt 0 ] || die "--listen-address is required: the host's private IPv4 address"
+for listen in "${listens[@]}"; do
+  [[ "$listen" =~ ^[0-9]{1,3}(\.[0-9]{1,3}){3}$ ]] || die "--listen-address must be an IPv4 address of this host, got '$listen'"
+  [ "$listen" != "0.0.0.0" ] || die "--listen-address 0.0.0.0 would expose the Docker API on every interface; use the private IP"
+done
+mapfile -t listens < <(printf '%s\n' "${listens[@]}" | awk '!seen[$0]++')
 [[ "$port" =~ ^[0-9]{1,5}$ ]] && [ "$port" -ge 1 ] && [ "$port" -le 65535 ] || die "--port must be a TCP port, got '$port'"
 
 root=${SANDFLEET_ROOT:-}
@@ -108,7 +116,7 @@ install_file "$work/block-1.pem" ca.pem 0444
 install_file "$work/block-2.pem" server-cert.pem 0444
 install_file "$work/block-3.pem" server-key.pem 0400
 
-# --- 4. The drop-in that adds the mutual-TLS listener on the private address ------------------------------
+# --- 4. The drop-in that adds the mutual-TLS listener(s): the private address, plus any given public one ---
 dockerd=${SANDFLEET_DOCKERD:-}
 if [ -z "$dockerd" ]; then
   # Docker's package installs /usr/bin/dockerd, Debian's docker.io /usr/sbin/dockerd; they conflict, so one exists.
@@ -117,20 +125,23 @@ if [ -z "$dockerd" ]; then
   done
   [ -n "$dockerd" ] || die "dockerd is not installed (neither /usr/bin/dockerd nor /usr/sbin/dockerd)"
 fi
+tcp_hosts=""
+for listen in "${listens[@]}"; do tcp_hosts+=" -H tcp://$listen:$port"; done
 install -d -m 0755 "$root$(dirname "$drop_in")"
 cat >"$root$drop_in.new" <<EOF
 # Written by sandfleet's post-boot step (install-docker-tls.sh); re-running the step rewrites it.
-# Adds the Docker API with mutual TLS (--tlsverify: only clients with a cert from our CA) on the private
-# address only. Listeners are flags here, never "hosts" in daemon.json, which conflicts with -H fd://.
+# Adds the Docker API with mutual TLS (--tlsverify: only clients with a cert from our CA) on the given
+# addresses only (never every interface); the host firewall admits 2376 only from the pool's sources.
+# Listeners are flags here, never "hosts" in daemon.json, which conflicts with -H fd://.
 [Service]
 ExecStart=
-ExecStart=$dockerd -H fd:// --containerd=/run/containerd/containerd.sock -H tcp://$listen:$port --tlsverify --tlscacert=$tls_dir/ca.pem --tlscert=$tls_dir/server-cert.pem --tlskey=$tls_dir/server-key.pem
+ExecStart=$dockerd -H fd:// --containerd=/run/containerd/containerd.sock$tcp_hosts --tlsverify --tlscacert=$tls_dir/ca.pem --tlscert=$tls_dir/server-cert.pem --tlskey=$tls_dir/server-key.pem
 EOF
 chmod 0644 "$root$drop_in.new"
 mv -f "$root$drop_in.new" "$root$drop_in"
 
 # --- 5. Restart dockerd (live-restore keeps running containers) and wait until it answers ------------------
-log "restarting docker with the TLS listener on $listen:$port"
+log "restarting docker with the TLS listener on ${listens[*]} (port $port)"
 "${systemctl_cmd[@]}" daemon-reload
 "${systemctl_cmd[@]}" restart docker.service
 
@@ -143,9 +154,11 @@ until server_version=$("${docker_cmd[@]}" version --format '{{.Server.Version}}'
   fi
   sleep 1
 done
-until timeout 2 bash -c "exec 3<>/dev/tcp/$listen/$port" 2>/dev/null; do
-  [ "$SECONDS" -lt "$deadline" ] || die "dockerd answers on its socket but nothing listens on $listen:$port (is $listen an address of this host?)"
-  sleep 1
+for listen in "${listens[@]}"; do
+  until timeout 2 bash -c "exec 3<>/dev/tcp/$listen/$port" 2>/dev/null; do
+    [ "$SECONDS" -lt "$deadline" ] || die "dockerd answers on its socket but nothing listens on $listen:$port (is $listen an address of this host?)"
+    sleep 1
+  done
 done
 
 # --- 6. Check the runtime: workspace servers must run containers under gVisor by default ------------------
@@ -157,5 +170,7 @@ if [ "$role" = workspace ] && [ "$default_runtime" != runsc ]; then
 fi
 
 json_escape() { local s=${1//\\/\\\\}; printf '%s' "${s//\"/\\\"}"; }
-printf 'SANDFLEET_POST_BOOT_OK {"defaultRuntime":"%s","serverVersion":"%s","tlsListener":"%s:%s"}\n' \
-  "$(json_escape "$default_runtime")" "$(json_escape "$server_version")" "$listen" "$port"
+listeners_json=""
+for listen in "${listens[@]}"; do listeners_json+="${listeners_json:+,}\"$listen:$port\""; done
+printf 'SANDFLEET_POST_BOOT_OK {"defaultRuntime":"%s","serverVersion":"%s","tlsListener":"%s:%s","tlsListeners":[%s]}\n' \
+  "$(json_escape "$default_runtime")" "$(json_escape "$server_version")" "${listens[0]}" "$port" "$listeners_json"

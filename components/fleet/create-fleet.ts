@@ -171,6 +171,10 @@ export function createSandboxFleet(name: string, args: SandboxFleetArgs, parent:
           ...(w.sameNetwork ? { bastion: { host: platformSshHost, user: sshUserOf(platformSite) } } : {}),
         }),
         listenAddress: w.provisioned.privateIp,
+        // Dialled over its public IP from another cloud: behind NAT (AWS, GCP, Azure) that traffic reaches the
+        // private-IP listener; where the public IP is on an interface (Hetzner) dockerd must listen on it too.
+        // The host firewall admits 2376 only from dockerApiSources (the platform's public IP) either way.
+        ...(!w.sameNetwork && w.site.publicIpOnInterface ? { extraListenAddresses: [w.host] } : {}),
         tlsBundle: tlsBundle(dockerTls.caCertPem, cert.certPem, cert.keyPem),
         sudo: user !== "root",
         triggers: [dockerTls.caCertPem, cert.certPem],

@@ -59,6 +59,8 @@ export class HetznerSite extends pulumi.ComponentResource implements ProviderSit
   public readonly protection: ProtectionOptions;
   /** Hetzner images give the SSH keys to root. */
   public readonly sshUser: string;
+  /** Hetzner configures the public IPv4 on eth0 (no NAT), so a listener for it must bind it. */
+  public readonly publicIpOnInterface = true;
   private readonly resourceName: string;
   /** Private IPs handed out so far, to fail at preview on a clash instead of at `pulumi up`. */
   private readonly privateIpOwners = new Map<string, string>();

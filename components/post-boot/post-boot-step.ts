@@ -6,7 +6,7 @@
  * provider runs) and runs it with the PEM bundle (CA cert, server cert, server key) on stdin, as a
  * secret: never in the command string, which providers log and state keeps in plain text (pulumi#13286).
  * The script waits for `cloud-init status --wait`, installs the files, turns on the TLS listener on the
- * private address and checks that dockerd answers with runsc as default runtime; its last line
+ * private address (and the public one of a cross-provider server whose public IP is on an interface) and checks that dockerd answers with runsc as default runtime; its last line
  * (`SANDFLEET_POST_BOOT_OK {...}`) is what admits the server to the endpoint registry.
  */
 import * as command from "@pulumi/command";
@@ -23,6 +23,11 @@ export interface PostBootStepArgs {
   readonly connection: pulumi.Input<command.types.input.remote.ConnectionArgs>;
   /** The server's private IPv4: the TLS listener binds to it. */
   readonly listenAddress: pulumi.Input<string>;
+  /**
+   * More addresses to listen on: the public IPv4 of a server dialled over it from another cloud, when the
+   * provider puts that address on an interface (`ProviderSite.publicIpOnInterface`). @default []
+   */
+  readonly extraListenAddresses?: pulumi.Input<string>[];
   /** CA cert, server cert and server key, PEM, in that order (secret). */
   readonly tlsBundle: pulumi.Input<string>;
   /** Log in as root? Otherwise the script runs through `sudo -n`. */
@@ -71,8 +76,15 @@ export class PostBootStep extends pulumi.ComponentResource {
       `${name}-run`,
       {
         connection: args.connection,
-        create: pulumi.output(args.listenAddress).apply((listenAddress) =>
-          postBootCommand({ role: args.role, listenAddress, port: DOCKER_TLS_PORT, sudo: args.sudo, scriptPath: POST_BOOT_SCRIPT_REMOTE_PATH }),
+        create: pulumi.all([args.listenAddress, pulumi.all(args.extraListenAddresses ?? [])]).apply(([listenAddress, extraListenAddresses]) =>
+          postBootCommand({
+            role: args.role,
+            listenAddress,
+            extraListenAddresses,
+            port: DOCKER_TLS_PORT,
+            sudo: args.sudo,
+            scriptPath: POST_BOOT_SCRIPT_REMOTE_PATH,
+          }),
         ),
         stdin: pulumi.secret(args.tlsBundle),
         triggers,

@@ -31,10 +31,10 @@ interface TlsClient {
 }
 
 /** GET /version over mutual TLS; resolves with the HTTP status and body, rejects on a refused handshake. */
-function getVersion(port: number, client: TlsClient): Promise<{ status: number; body: string }> {
+function getVersion(port: number, client: TlsClient, host = "127.0.0.1"): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const req = request(
-      { host: "127.0.0.1", port, path: "/version", method: "GET", agent: false, timeout: 10_000, ...client },
+      { host, port, path: "/version", method: "GET", agent: false, timeout: 10_000, ...client },
       (res) => {
         let body = "";
         res.setEncoding("utf8");
@@ -63,10 +63,11 @@ describe.skipIf(!support.ok)("the post-boot TLS script, run against a real docke
   const tlsFile = (name: string) => join(root, "etc/docker/tls", name);
   const daemonJsonPath = () => join(root, "etc/docker/daemon.json");
 
-  function runScript(input: string, options: { role?: "workspace" | "platform"; cloudInitExit?: number } = {}): ScriptRun {
+  function runScript(input: string, options: { role?: "workspace" | "platform"; cloudInitExit?: number; listen?: string[] } = {}): ScriptRun {
+    const listen = (options.listen ?? ["127.0.0.1"]).flatMap((address) => ["--listen-address", address]);
     const result = spawnSync(
       "bash",
-      [POST_BOOT_SCRIPT_LOCAL_PATH, "--role", options.role ?? "workspace", "--listen-address", "127.0.0.1", "--port", String(port)],
+      [POST_BOOT_SCRIPT_LOCAL_PATH, "--role", options.role ?? "workspace", ...listen, "--port", String(port)],
       {
         input,
         encoding: "utf8",
@@ -93,7 +94,8 @@ describe.skipIf(!support.ok)("the post-boot TLS script, run against a real docke
     // Short path: the daemon's unix sockets live under it (108-byte limit).
     root = mkdtempSync("/tmp/sf-pb-");
     port = await freePort();
-    tls = await issueDockerTls({ stack: "post-boot", servers: [{ serverName: "ws-test", privateIp: "127.0.0.1" }] });
+    // 127.0.0.2 stands in for the public address of a cross-provider server (a second listener, covered by the cert).
+    tls = await issueDockerTls({ stack: "post-boot", servers: [{ serverName: "ws-test", privateIp: "127.0.0.1", publicIp: "127.0.0.2" }] });
     otherCa = await issueDockerTls({ stack: "intruder", servers: [{ serverName: "ws-test", privateIp: "127.0.0.1" }] });
 
     // The daemon.json a workspace host gets (Debian's runsc with ptrace / no network, as these machines need).
@@ -155,7 +157,12 @@ describe.skipIf(!support.ok)("the post-boot TLS script, run against a real docke
     const lastLine = run.stdout.trimEnd().split("\n").at(-1)!;
     expect(lastLine.startsWith("SANDFLEET_POST_BOOT_OK {")).toBe(true);
     const result = parsePostBootResult(run.stdout);
-    expect(result).toEqual({ defaultRuntime: "runsc", serverVersion: expect.stringMatching(/^\d+\.\d+/), tlsListener: `127.0.0.1:${port}` });
+    expect(result).toEqual({
+      defaultRuntime: "runsc",
+      serverVersion: expect.stringMatching(/^\d+\.\d+/),
+      tlsListener: `127.0.0.1:${port}`,
+      tlsListeners: [`127.0.0.1:${port}`],
+    });
   });
 
   it("installs the TLS files root-owned, the key readable by root only", () => {
@@ -192,6 +199,29 @@ describe.skipIf(!support.ok)("the post-boot TLS script, run against a real docke
     await expect(getVersion(port, { ca: tls.ca.certPem, cert: otherCa.client.certPem, key: otherCa.client.keyPem })).rejects.toThrow(
       /certificate|alert|ECONNRESET|hang up|unknown ca/i,
     );
+  });
+
+  it("listens on every given address (private and public), each with mutual TLS, and on no other", async () => {
+    const run = runScript(bundle(tls), { listen: ["127.0.0.1", "127.0.0.2", "127.0.0.1"] });
+    expect(run.status, run.stderr).toBe(0);
+    expect(parsePostBootResult(run.stdout)?.tlsListeners).toEqual([`127.0.0.1:${port}`, `127.0.0.2:${port}`]);
+    const execStart = readFileSync(join(root, DOCKER_TLS_DROP_IN), "utf8").split("\n").filter((l) => l.startsWith("ExecStart=")).at(-1)!;
+    expect(execStart.match(/-H tcp:\/\/\S+/g)).toEqual([`-H tcp://127.0.0.1:${port}`, `-H tcp://127.0.0.2:${port}`]);
+    const client = { ca: tls.ca.certPem, cert: tls.client.certPem, key: tls.client.keyPem };
+    for (const host of ["127.0.0.1", "127.0.0.2"]) {
+      expect((await getVersion(port, client, host)).status, host).toBe(200);
+      await expect(getVersion(port, { ca: tls.ca.certPem }, host), host).rejects.toThrow(/certificate|alert|ECONNRESET|hang up/i);
+    }
+    // 127.0.0.3 is as much this host's address as the others, but nobody asked dockerd to listen there.
+    await expect(getVersion(port, client, "127.0.0.3")).rejects.toThrow(/ECONNREFUSED/);
+  });
+
+  it("refuses 0.0.0.0 among several listen addresses before touching anything", () => {
+    const before = readFileSync(join(root, DOCKER_TLS_DROP_IN), "utf8");
+    const run = runScript(bundle(tls), { listen: ["127.0.0.1", "0.0.0.0"] });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain("0.0.0.0 would expose the Docker API on every interface");
+    expect(readFileSync(join(root, DOCKER_TLS_DROP_IN), "utf8")).toBe(before);
   });
 
   it("rotates on a re-run: new files, dockerd restarted, the old client refused and the new one served", async () => {

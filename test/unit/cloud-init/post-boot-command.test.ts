@@ -17,6 +17,17 @@ describe("the post-boot command", () => {
     );
   });
 
+  it("adds one listen flag per extra address, private address first and each address once", () => {
+    expect(postBootCommand({ ...base, extraListenAddresses: ["203.0.113.7", "10.0.1.10"] })).toBe(
+      "bash /var/lib/sandfleet/install-docker-tls.sh --role workspace --listen-address 10.0.1.10 --listen-address 203.0.113.7 --port 2376",
+    );
+  });
+
+  it("refuses 0.0.0.0 or a non-address among the extra listen addresses", () => {
+    expect(() => postBootCommand({ ...base, extraListenAddresses: ["0.0.0.0"] })).toThrow(/extraListenAddresses\[0\]: .*never 0\.0\.0\.0/);
+    expect(() => postBootCommand({ ...base, extraListenAddresses: ["203.0.113.7", "x; reboot"] })).toThrow(/extraListenAddresses\[1\]/);
+  });
+
   it("goes through non-interactive sudo for admin users other than root", () => {
     expect(postBootCommand({ ...base, sudo: true })).toMatch(/^sudo -n bash /);
   });

@@ -3,6 +3,7 @@ import { installPulumiMocks, valueOf, type MockRecorder } from "../../support/pu
 import type { SandboxFleetArgs } from "../../../components/fleet/args";
 import { fakeProvider, type FakeProviderLog, type FakeProviderOptions } from "./support/fake-provider";
 import { settled } from "../stack/support/run-program";
+import { renderedFile } from "../../support/cloud-init-files";
 
 const baseArgs = (overrides: Partial<SandboxFleetArgs> = {}): Omit<SandboxFleetArgs, "providers"> => ({
   stack: "test",
@@ -28,7 +29,7 @@ interface FleetRun {
 
 async function buildFleet(
   args: Omit<SandboxFleetArgs, "providers">,
-  extraProviders: { name: "aws"; privateOnly?: boolean }[] = [],
+  extraProviders: { name: "aws"; privateOnly?: boolean; publicIpOnInterface?: boolean }[] = [],
   privateOnly = false,
   mainOptions: FakeProviderOptions = {},
 ): Promise<FleetRun> {
@@ -39,7 +40,7 @@ async function buildFleet(
   const providers: Partial<Record<"hetzner" | "aws", import("../../../components/provider").FleetProvider>> = { hetzner: main.provider };
   const logs: Record<string, FakeProviderLog> = { hetzner: main.log };
   for (const extra of extraProviders) {
-    const p = fakeProvider({ name: extra.name, privateOnly: extra.privateOnly, sshUser: "admin" });
+    const p = fakeProvider({ name: extra.name, privateOnly: extra.privateOnly, publicIpOnInterface: extra.publicIpOnInterface, sshUser: "admin" });
     providers[extra.name] = p.provider;
     logs[extra.name] = p.log;
   }
@@ -137,6 +138,29 @@ describe("the SandboxFleet component", () => {
     expect(step.connection.value).toMatchObject({ user: "admin" });
     expect(step.connection.value.proxy).toBeUndefined();
     expect(step.create).toMatch(/^sudo -n /);
+  });
+
+  it("listens on a cross-provider server's public IP too when the provider puts it on an interface, admitting only the platform", async () => {
+    const pools = [...baseArgs().pools, { name: "spot", provider: "aws" as const, location: "eu-central-1", count: 1, serverType: "t3.large", maxContainers: 4 }];
+    const onInterface = await buildFleet(baseArgs({ pools }), [{ name: "aws", publicIpOnInterface: true }]);
+    const endpoint = (await valueOf(onInterface.fleet.endpoints)).find((e) => e.id === "aws-eu-central-1-spot-1")!;
+    const spotOf = async (run: FleetRun) => ({
+      privateIp: run.logs.aws.pools[0].servers[0].privateIp,
+      userData: await valueOf(run.logs.aws.userData["ws-spot-1"]),
+      command: run.mocks.named("fleet-ws-spot-1-post-boot-run").inputs.create as string,
+    });
+    const spot = await spotOf(onInterface);
+    expect(spot.command).toContain(`--listen-address ${spot.privateIp} --listen-address ${endpoint.publicHost} --port 2376`);
+    expect(spot.command).not.toContain("0.0.0.0");
+    const platformPublicIp = await valueOf(onInterface.fleet.platformPublicAddress);
+    const rules = renderedFile(spot.userData, "/etc/sandfleet/firewall.nft").content.split("\n").filter((l) => l.includes("dport 2376"));
+    expect(rules).toEqual([`    ip saddr ${platformPublicIp}/32 tcp dport 2376 accept`]);
+    // Same-network servers stay on their private address only.
+    expect((await serverInputs(onInterface, "ws-standard-1")).command).toMatch(/--listen-address 10\.0\.\d+\.\d+ --port 2376$/);
+
+    const natted = await buildFleet(baseArgs({ pools }), [{ name: "aws" }]);
+    const nattedSpot = await spotOf(natted);
+    expect(nattedSpot.command).toMatch(new RegExp(`--listen-address ${nattedSpot.privateIp.replace(/\./g, "\\.")} --port 2376$`));
   });
 
   it("re-issues leaf keys and certs, not the CA, when the TLS epoch is bumped", async () => {

@@ -18,6 +18,8 @@ export interface FakeProviderOptions {
   /** Workspace servers get no public IPv4 (exercises the bastion path). @default false */
   privateOnly?: boolean;
   sshUser?: string;
+  /** Report the public IP as on an interface (Hetzner-like) instead of NAT'd (AWS-like). @default false */
+  publicIpOnInterface?: boolean;
   /** The platform gets this floating IP, handed to its user-data as a host hint (as Hetzner does). @default none */
   floatingIp?: string;
 }
@@ -51,6 +53,7 @@ export function fakeProvider(options: FakeProviderOptions = {}): { provider: Fle
       log.sites.push(args);
       return {
         sshUser: options.sshUser,
+        publicIpOnInterface: options.publicIpOnInterface,
         createPlatform(spec) {
           log.platform = spec;
           const ip = publicIpFor(spec.privateIp);
