@@ -36,7 +36,11 @@ export interface IssueOptions {
   validityHours?: number;
   /** Issue with an existing CA instead of a new one (rotation keeps the trust root). */
   ca?: IssuedCert;
-  /** Overrides the client cert's usages; tests use it to prove a cert without client_auth is refused. */
+  /**
+   * Overrides the client cert's usages. Tests use it to prove that a cert whose extended key usage lacks
+   * client_auth (e.g. `["digital_signature", "server_auth"]`) is refused. Note: a cert with NO extended key
+   * usage at all (`["digital_signature"]`) is accepted by dockerd, because Go treats a missing EKU as "any".
+   */
   clientUsages?: CertUsage[];
 }
 
