@@ -10,12 +10,13 @@ export { DOCKER_TLS_PORT } from "./ports";
 export {
   postBootScript,
   postBootCommand,
+  postBootWaitCommand,
   parsePostBootResult,
   POST_BOOT_SCRIPT_REMOTE_PATH,
   POST_BOOT_SCRIPT_LOCAL_PATH,
   POST_BOOT_OK_MARKER,
   SANDFLEET_STATE_DIR,
 } from "./post-boot";
-export type { PostBootCommandArgs } from "./post-boot";
+export type { PostBootCommandArgs, PostBootWaitCommandArgs } from "./post-boot";
 export { daemonJson, dockerdPath, DOCKER_TLS_DROP_IN, DOCKER_BASE_DROP_IN } from "./docker";
 export { runscRuntimeArgs } from "./gvisor";

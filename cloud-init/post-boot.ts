@@ -68,6 +68,31 @@ export function postBootCommand(args: PostBootCommandArgs): string {
   return shellJoin(args.sudo ? ["sudo", "-n", ...argv] : argv);
 }
 
+export interface PostBootWaitCommandArgs {
+  role: HostRole;
+  /** Run through `sudo -n` (admin users other than root). */
+  sudo: boolean;
+  /** Where the script was copied, usually {@link POST_BOOT_SCRIPT_REMOTE_PATH}. */
+  scriptPath: string;
+}
+
+/**
+ * The command line of the readiness check (`--wait-only`): the same script, without TLS material and
+ * without a listener. It waits for cloud-init (failing on a failed run, like the TLS step), checks that
+ * dockerd answers on its socket with runsc registered, and prints the success line. For the platform
+ * server, which needs no Docker TLS listener but must be ready before the registry is delivered to it.
+ */
+export function postBootWaitCommand(args: PostBootWaitCommandArgs): string {
+  if (args.role !== "platform" && args.role !== "workspace") {
+    throw new CloudConfigInputError("role", `"${String(args.role)}" is not one of "platform", "workspace".`);
+  }
+  if (!args.scriptPath || /[\0\n]/.test(args.scriptPath)) {
+    throw new CloudConfigInputError("scriptPath", "must be the path the script was copied to.");
+  }
+  const argv = ["bash", args.scriptPath, "--role", args.role, "--wait-only"];
+  return shellJoin(args.sudo ? ["sudo", "-n", ...argv] : argv);
+}
+
 /** Parses the script's final line; undefined when the output has no success marker. */
 export function parsePostBootResult(
   output: string,

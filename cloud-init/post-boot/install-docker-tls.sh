@@ -7,6 +7,10 @@
 #
 # Usage:
 #   install-docker-tls.sh --role workspace|platform --listen-address PRIVATE_IPV4 [--listen-address PUBLIC_IPV4] [--port 2376] < bundle.pem
+#   install-docker-tls.sh --role platform --wait-only
+# --wait-only: readiness only (the platform server, which needs no TLS listener): waits for cloud-init, checks
+# that dockerd answers on its socket with runsc registered, and prints the success line; reads no stdin,
+# writes nothing.
 # --listen-address (alias --listen) may be repeated: the private address first, then e.g. the public address
 # of a host dialled from another cloud, where that address is on an interface (Hetzner). Never 0.0.0.0.
 # stdin: PEM blocks in this order: CA certificate, server certificate, server private key.
@@ -30,23 +34,28 @@ umask 077
 log() { printf 'sandfleet post-boot: %s\n' "$*" >&2; }
 die() { printf 'sandfleet post-boot: error: %s\n' "$*" >&2; exit 1; }
 
-role="" port=2376
+role="" port=2376 wait_only=0
 listens=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --role) role=${2:-}; shift 2 ;;
     --listen-address|--listen) listens+=("${2:-}"); shift 2 ;;
     --port) port=${2:-}; shift 2 ;;
-    *) die "unknown argument '$1' (usage: --role workspace|platform --listen-address IP [--listen-address IP]... [--port N] < bundle.pem)" ;;
+    --wait-only) wait_only=1; shift ;;
+    *) die "unknown argument '$1' (usage: --role workspace|platform --listen-address IP [--listen-address IP]... [--port N] < bundle.pem, or --role R --wait-only)" ;;
   esac
 done
 case "$role" in workspace|platform) ;; *) die "--role must be 'workspace' or 'platform', got '$role'" ;; esac
-[ "${#listens[@]}" -gt 0 ] || die "--listen-address is required: the host's private IPv4 address"
-for listen in "${listens[@]}"; do
-  [[ "$listen" =~ ^[0-9]{1,3}(\.[0-9]{1,3}){3}$ ]] || die "--listen-address must be an IPv4 address of this host, got '$listen'"
-  [ "$listen" != "0.0.0.0" ] || die "--listen-address 0.0.0.0 would expose the Docker API on every interface; use the private IP"
-done
-mapfile -t listens < <(printf '%s\n' "${listens[@]}" | awk '!seen[$0]++')
+if [ "$wait_only" = 1 ]; then
+  [ "${#listens[@]}" -eq 0 ] || die "--wait-only opens no listener; drop --listen-address (or drop --wait-only to install TLS)"
+else
+  [ "${#listens[@]}" -gt 0 ] || die "--listen-address is required: the host's private IPv4 address"
+  for listen in "${listens[@]}"; do
+    [[ "$listen" =~ ^[0-9]{1,3}(\.[0-9]{1,3}){3}$ ]] || die "--listen-address must be an IPv4 address of this host, got '$listen'"
+    [ "$listen" != "0.0.0.0" ] || die "--listen-address 0.0.0.0 would expose the Docker API on every interface; use the private IP"
+  done
+  mapfile -t listens < <(printf '%s\n' "${listens[@]}" | awk '!seen[$0]++')
+fi
 [[ "$port" =~ ^[0-9]{1,5}$ ]] && [ "$port" -ge 1 ] && [ "$port" -le 65535 ] || die "--port must be a TCP port, got '$port'"
 
 root=${SANDFLEET_ROOT:-}
@@ -60,37 +69,39 @@ daemon_timeout=${SANDFLEET_DAEMON_TIMEOUT:-120}
 tls_dir=/etc/docker/tls
 drop_in=/etc/systemd/system/docker.service.d/20-sandfleet-tls.conf
 
-# --- 1. Read and check the PEM bundle before touching anything --------------------------------------
-[ ! -t 0 ] || die "write the PEM bundle (CA certificate, server certificate, server key) to stdin"
-install -d -m 0750 "$root$tls_dir"
-work=$(mktemp -d "$root$tls_dir/.incoming.XXXXXX")
-trap 'rm -rf "$work"' EXIT
-# Tolerate CRLF and blocks joined without a newline ("-----END CERTIFICATE----------BEGIN ...").
-tr -d '\r' | sed -E 's/(-----END [A-Z0-9 ]+-----)(.)/\1\n\2/g' | awk -v dir="$work" '
-  /^-----BEGIN [A-Z0-9 ]+-----$/ {
-    if (open) bad = 1
-    n++; open = 1; file = sprintf("%s/block-%d.pem", dir, n)
-    type = $0; sub(/^-----BEGIN /, "", type); sub(/-----$/, "", type)
-    print type > (dir "/types")
-  }
-  open { print > file }
-  /^-----END [A-Z0-9 ]+-----$/ { if (open) close(file); open = 0 }
-  END { if (open || bad) exit 3 }
-' || die "stdin is not a sequence of complete PEM blocks"
-mapfile -t types < <(cat "$work/types" 2>/dev/null || true)
-[ "${#types[@]}" -eq 3 ] || die "expected 3 PEM blocks on stdin (CA certificate, server certificate, server key), got ${#types[@]}"
-[ "${types[0]}" = "CERTIFICATE" ] || die "PEM block 1 must be the CA certificate, got '${types[0]}'"
-[ "${types[1]}" = "CERTIFICATE" ] || die "PEM block 2 must be the server certificate, got '${types[1]}'"
-[[ "${types[2]}" == *"PRIVATE KEY" ]] || die "PEM block 3 must be the server private key, got '${types[2]}'"
-if command -v openssl >/dev/null 2>&1; then
-  # A mismatched set would leave dockerd unable to start; refuse it while the old listener still works.
-  openssl verify -CAfile "$work/block-1.pem" "$work/block-2.pem" >/dev/null 2>&1 \
-    || die "the server certificate is not signed by the CA certificate given with it"
-  cert_pub=$(openssl x509 -in "$work/block-2.pem" -noout -pubkey)
-  key_pub=$(openssl pkey -in "$work/block-3.pem" -pubout)
-  [ "$cert_pub" = "$key_pub" ] || die "the server private key does not belong to the server certificate"
-else
-  log "openssl not found; skipping the certificate/key consistency check"
+# --- 1. Read and check the PEM bundle before touching anything (not with --wait-only) ----------------
+if [ "$wait_only" = 0 ]; then
+  [ ! -t 0 ] || die "write the PEM bundle (CA certificate, server certificate, server key) to stdin"
+  install -d -m 0750 "$root$tls_dir"
+  work=$(mktemp -d "$root$tls_dir/.incoming.XXXXXX")
+  trap 'rm -rf "$work"' EXIT
+  # Tolerate CRLF and blocks joined without a newline ("-----END CERTIFICATE----------BEGIN ...").
+  tr -d '\r' | sed -E 's/(-----END [A-Z0-9 ]+-----)(.)/\1\n\2/g' | awk -v dir="$work" '
+    /^-----BEGIN [A-Z0-9 ]+-----$/ {
+      if (open) bad = 1
+      n++; open = 1; file = sprintf("%s/block-%d.pem", dir, n)
+      type = $0; sub(/^-----BEGIN /, "", type); sub(/-----$/, "", type)
+      print type > (dir "/types")
+    }
+    open { print > file }
+    /^-----END [A-Z0-9 ]+-----$/ { if (open) close(file); open = 0 }
+    END { if (open || bad) exit 3 }
+  ' || die "stdin is not a sequence of complete PEM blocks"
+  mapfile -t types < <(cat "$work/types" 2>/dev/null || true)
+  [ "${#types[@]}" -eq 3 ] || die "expected 3 PEM blocks on stdin (CA certificate, server certificate, server key), got ${#types[@]}"
+  [ "${types[0]}" = "CERTIFICATE" ] || die "PEM block 1 must be the CA certificate, got '${types[0]}'"
+  [ "${types[1]}" = "CERTIFICATE" ] || die "PEM block 2 must be the server certificate, got '${types[1]}'"
+  [[ "${types[2]}" == *"PRIVATE KEY" ]] || die "PEM block 3 must be the server private key, got '${types[2]}'"
+  if command -v openssl >/dev/null 2>&1; then
+    # A mismatched set would leave dockerd unable to start; refuse it while the old listener still works.
+    openssl verify -CAfile "$work/block-1.pem" "$work/block-2.pem" >/dev/null 2>&1 \
+      || die "the server certificate is not signed by the CA certificate given with it"
+    cert_pub=$(openssl x509 -in "$work/block-2.pem" -noout -pubkey)
+    key_pub=$(openssl pkey -in "$work/block-3.pem" -pubout)
+    [ "$cert_pub" = "$key_pub" ] || die "the server private key does not belong to the server certificate"
+  else
+    log "openssl not found; skipping the certificate/key consistency check"
+  fi
 fi
 
 # --- 2. Wait for cloud-init: Docker, gVisor and the firewall must be in place ---------------------------
@@ -107,28 +118,29 @@ case "$ci_status" in
      die "cloud-init failed (status exit $ci_status); see /var/log/cloud-init-output.log" ;;
 esac
 
-# --- 3. Install the TLS files (atomic renames, root-owned, key readable by root only) --------------------
-install_file() { # source, name, mode
-  install -m "$3" -o root -g root "$1" "$root$tls_dir/.$2.new"
-  mv -f "$root$tls_dir/.$2.new" "$root$tls_dir/$2"
-}
-install_file "$work/block-1.pem" ca.pem 0444
-install_file "$work/block-2.pem" server-cert.pem 0444
-install_file "$work/block-3.pem" server-key.pem 0400
+if [ "$wait_only" = 0 ]; then
+  # --- 3. Install the TLS files (atomic renames, root-owned, key readable by root only) --------------------
+  install_file() { # source, name, mode
+    install -m "$3" -o root -g root "$1" "$root$tls_dir/.$2.new"
+    mv -f "$root$tls_dir/.$2.new" "$root$tls_dir/$2"
+  }
+  install_file "$work/block-1.pem" ca.pem 0444
+  install_file "$work/block-2.pem" server-cert.pem 0444
+  install_file "$work/block-3.pem" server-key.pem 0400
 
-# --- 4. The drop-in that adds the mutual-TLS listener(s): the private address, plus any given public one ---
-dockerd=${SANDFLEET_DOCKERD:-}
-if [ -z "$dockerd" ]; then
-  # Docker's package installs /usr/bin/dockerd, Debian's docker.io /usr/sbin/dockerd; they conflict, so one exists.
-  for candidate in /usr/bin/dockerd /usr/sbin/dockerd; do
-    if [ -x "$candidate" ]; then dockerd=$candidate; break; fi
-  done
-  [ -n "$dockerd" ] || die "dockerd is not installed (neither /usr/bin/dockerd nor /usr/sbin/dockerd)"
-fi
-tcp_hosts=""
-for listen in "${listens[@]}"; do tcp_hosts+=" -H tcp://$listen:$port"; done
-install -d -m 0755 "$root$(dirname "$drop_in")"
-cat >"$root$drop_in.new" <<EOF
+  # --- 4. The drop-in that adds the mutual-TLS listener(s): the private address, plus any given public one ---
+  dockerd=${SANDFLEET_DOCKERD:-}
+  if [ -z "$dockerd" ]; then
+    # Docker's package installs /usr/bin/dockerd, Debian's docker.io /usr/sbin/dockerd; they conflict, so one exists.
+    for candidate in /usr/bin/dockerd /usr/sbin/dockerd; do
+      if [ -x "$candidate" ]; then dockerd=$candidate; break; fi
+    done
+    [ -n "$dockerd" ] || die "dockerd is not installed (neither /usr/bin/dockerd nor /usr/sbin/dockerd)"
+  fi
+  tcp_hosts=""
+  for listen in "${listens[@]}"; do tcp_hosts+=" -H tcp://$listen:$port"; done
+  install -d -m 0755 "$root$(dirname "$drop_in")"
+  cat >"$root$drop_in.new" <<EOF
 # Written by sandfleet's post-boot step (install-docker-tls.sh); re-running the step rewrites it.
 # Adds the Docker API with mutual TLS (--tlsverify: only clients with a cert from our CA) on the given
 # addresses only (never every interface); the host firewall admits 2376 only from the pool's sources.
@@ -137,20 +149,21 @@ cat >"$root$drop_in.new" <<EOF
 ExecStart=
 ExecStart=$dockerd -H fd:// --containerd=/run/containerd/containerd.sock$tcp_hosts --tlsverify --tlscacert=$tls_dir/ca.pem --tlscert=$tls_dir/server-cert.pem --tlskey=$tls_dir/server-key.pem
 EOF
-chmod 0644 "$root$drop_in.new"
-mv -f "$root$drop_in.new" "$root$drop_in"
+  chmod 0644 "$root$drop_in.new"
+  mv -f "$root$drop_in.new" "$root$drop_in"
 
-# --- 5. Restart dockerd (live-restore keeps running containers) and wait until it answers ------------------
-log "restarting docker with the TLS listener on ${listens[*]} (port $port)"
-"${systemctl_cmd[@]}" daemon-reload
-"${systemctl_cmd[@]}" restart docker.service
+  # --- 5. Restart dockerd (live-restore keeps running containers) and wait until it answers ------------------
+  log "restarting docker with the TLS listener on ${listens[*]} (port $port)"
+  "${systemctl_cmd[@]}" daemon-reload
+  "${systemctl_cmd[@]}" restart docker.service
+fi
 
 deadline=$((SECONDS + daemon_timeout))
 server_version=""
 until server_version=$("${docker_cmd[@]}" version --format '{{.Server.Version}}' 2>/dev/null) && [ -n "$server_version" ]; do
   if [ "$SECONDS" -ge "$deadline" ]; then
     [ -n "$root" ] || journalctl -u docker.service -n 40 --no-pager >&2 2>/dev/null || true
-    die "dockerd did not answer within ${daemon_timeout}s after the restart"
+    die "dockerd did not answer within ${daemon_timeout}s$([ "$wait_only" = 1 ] || echo ' after the restart')"
   fi
   sleep 1
 done
@@ -161,7 +174,7 @@ for listen in "${listens[@]}"; do
   done
 done
 
-# --- 6. Check the runtime: workspace servers must run containers under gVisor by default ------------------
+# --- 6. Check the runtime: runsc registered everywhere, and the default on workspace servers ---------------
 default_runtime=$("${docker_cmd[@]}" info --format '{{.DefaultRuntime}}')
 runtimes=$("${docker_cmd[@]}" info --format '{{range $name, $_ := .Runtimes}}{{$name}} {{end}}')
 [[ " $runtimes " == *" runsc "* ]] || die "runsc is not registered with dockerd (runtimes: $runtimes); check \"runtimes\" in /etc/docker/daemon.json"
@@ -172,5 +185,7 @@ fi
 json_escape() { local s=${1//\\/\\\\}; printf '%s' "${s//\"/\\\"}"; }
 listeners_json=""
 for listen in "${listens[@]}"; do listeners_json+="${listeners_json:+,}\"$listen:$port\""; done
-printf 'SANDFLEET_POST_BOOT_OK {"defaultRuntime":"%s","serverVersion":"%s","tlsListener":"%s:%s","tlsListeners":[%s]}\n' \
-  "$(json_escape "$default_runtime")" "$(json_escape "$server_version")" "${listens[0]}" "$port" "$listeners_json"
+# tlsListener (the first) only when there is one: a --wait-only run reports "tlsListeners":[].
+first_listener=${listens[0]:+"\"tlsListener\":\"${listens[0]}:$port\","}
+printf 'SANDFLEET_POST_BOOT_OK {"defaultRuntime":"%s","serverVersion":"%s",%s"tlsListeners":[%s]}\n' \
+  "$(json_escape "$default_runtime")" "$(json_escape "$server_version")" "$first_listener" "$listeners_json"

@@ -8,6 +8,7 @@ import * as tls from "@pulumi/tls";
 import { DOCKER_TLS_PORT, renderCloudConfig, type HostCloudConfig } from "../../cloud-init";
 import type { Endpoint, EndpointRegistry } from "../../runtime/registry/schema";
 import { FleetDns } from "../dns/fleet-dns";
+import { HostReadiness } from "../post-boot/host-readiness";
 import { PostBootStep, tlsBundle } from "../post-boot/post-boot-step";
 import { sshConnection } from "../post-boot/ssh-connection";
 import type { HostNetworkHints, ProviderName, ProviderSite, ProvisionedPlatform, ProvisionedServer, ServerSpec } from "../provider";
@@ -35,6 +36,9 @@ export interface FleetOutputs {
   deployPublicKey: pulumi.Output<string>;
   deployPrivateKey: pulumi.Output<string>;
   caCertPem: pulumi.Output<string>;
+  /** The platform's readiness check (cloud-init done, dockerd answering); the registry delivery waits for it. */
+  platformReadiness: HostReadiness;
+  registryDelivery: RegistryDelivery;
 }
 
 /** One workspace server with everything the later steps need. */
@@ -216,14 +220,29 @@ export function createSandboxFleet(name: string, args: SandboxFleetArgs, parent:
     })),
   });
 
+  // The platform gets no TLS listener, but the same script waits for its cloud-init, so a platform whose
+  // cloud-init failed fails `pulumi up` here instead of silently receiving the registry.
   const platformUser = sshUserOf(platformSite);
-  new RegistryDelivery(
+  const platformConnection = sshConnection({ publicIp: platformSshHost, privateIp: platform.privateIp, user: platformUser, privateKey: deployKey.privateKey });
+  const platformReadiness = new HostReadiness(
+    `${name}-${plan.platform.name}-readiness`,
+    {
+      role: "platform",
+      connection: platformConnection,
+      sudo: platformUser !== "root",
+      // A replaced platform server is waited for again.
+      triggers: pulumi.CustomResource.isInstance(platform.server) ? [platform.server.id] : [],
+      dependsOn: [platform.server, ...platform.readyDependencies],
+    },
+    { parent },
+  );
+  const registryDelivery = new RegistryDelivery(
     `${name}-registry`,
     {
-      connection: sshConnection({ publicIp: platformSshHost, privateIp: platform.privateIp, user: platformUser, privateKey: deployKey.privateKey }),
+      connection: platformConnection,
       registry: endpointRegistry,
       sudo: platformUser !== "root",
-      dependsOn: [platform.server, ...platform.readyDependencies],
+      dependsOn: [platformReadiness.run],
     },
     { parent },
   );
@@ -258,6 +277,8 @@ export function createSandboxFleet(name: string, args: SandboxFleetArgs, parent:
     deployPublicKey: deployKey.publicKey,
     deployPrivateKey: deployKey.privateKey,
     caCertPem: dockerTls.caCertPem,
+    platformReadiness,
+    registryDelivery,
   };
 }
 

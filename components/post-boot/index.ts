@@ -1,3 +1,4 @@
 export { PostBootStep, tlsBundle, type PostBootStepArgs } from "./post-boot-step";
+export { HostReadiness, type HostReadinessArgs } from "./host-readiness";
 export { sshConnection, FRESH_SERVER_DIAL_ERROR_LIMIT, type SshConnectionArgs, type SshTarget } from "./ssh-connection";
 export { parsePostBootReport, POST_BOOT_OK_MARKER, type PostBootReport } from "./report";

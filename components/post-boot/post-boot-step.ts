@@ -12,8 +12,8 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
-import { DOCKER_TLS_PORT, POST_BOOT_SCRIPT_LOCAL_PATH, POST_BOOT_SCRIPT_REMOTE_PATH, postBootCommand } from "../../cloud-init";
+import { DOCKER_TLS_PORT, POST_BOOT_SCRIPT_REMOTE_PATH, postBootCommand } from "../../cloud-init";
+import { copyPostBootScript, postBootScriptDigest } from "./post-boot-script";
 import { parsePostBootReport, type PostBootReport } from "./report";
 
 export interface PostBootStepArgs {
@@ -41,13 +41,6 @@ export interface PostBootStepArgs {
   readonly dependsOn: pulumi.Input<pulumi.Resource>[];
 }
 
-let scriptDigestCache: string | undefined;
-/** Digest of the script's content: a changed script re-runs the step everywhere. */
-function scriptDigest(): string {
-  scriptDigestCache ??= createHash("sha256").update(readFileSync(POST_BOOT_SCRIPT_LOCAL_PATH)).digest("hex");
-  return scriptDigestCache;
-}
-
 const digestOf = (value: pulumi.Input<string>) =>
   pulumi.unsecret(pulumi.output(value).apply((v) => createHash("sha256").update(v).digest("hex")));
 
@@ -61,17 +54,8 @@ export class PostBootStep extends pulumi.ComponentResource {
 
   constructor(name: string, args: PostBootStepArgs, opts?: pulumi.ComponentResourceOptions) {
     super("sandfleet:post-boot:PostBootStep", name, {}, opts);
-    const triggers = [scriptDigest(), ...args.triggers.map(digestOf)];
-    this.copyScript = new command.remote.CopyToRemote(
-      `${name}-script`,
-      {
-        connection: args.connection,
-        source: new pulumi.asset.FileAsset(POST_BOOT_SCRIPT_LOCAL_PATH),
-        remotePath: POST_BOOT_SCRIPT_REMOTE_PATH,
-        triggers: [scriptDigest()],
-      },
-      { parent: this, dependsOn: args.dependsOn },
-    );
+    const triggers = [postBootScriptDigest(), ...args.triggers.map(digestOf)];
+    this.copyScript = copyPostBootScript(name, args.connection, args.dependsOn, this);
     this.run = new command.remote.Command(
       `${name}-run`,
       {

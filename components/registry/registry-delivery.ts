@@ -42,9 +42,12 @@ export const registryDeliveryCommands = { writeRegistry, writeClientTls };
 export class RegistryDelivery extends pulumi.ComponentResource {
   public readonly registryFile: command.remote.Command;
   public readonly clientTlsFiles: command.remote.Command;
+  /** What both commands wait for (the platform's readiness check), as given. */
+  public readonly waitsFor: readonly pulumi.Input<pulumi.Resource>[];
 
   constructor(name: string, args: RegistryDeliveryArgs, opts?: pulumi.ComponentResourceOptions) {
     super("sandfleet:registry:RegistryDelivery", name, {}, opts);
+    this.waitsFor = [...(args.dependsOn ?? [])];
     const sudo = args.sudo ? "sudo " : "";
     const json = pulumi.output(args.registry).apply((r) => JSON.stringify(r, null, 2) + "\n");
     // A hash, not the content, as trigger: triggers are stored in plain text.

@@ -63,11 +63,16 @@ describe.skipIf(!support.ok)("the post-boot TLS script, run against a real docke
   const tlsFile = (name: string) => join(root, "etc/docker/tls", name);
   const daemonJsonPath = () => join(root, "etc/docker/daemon.json");
 
-  function runScript(input: string, options: { role?: "workspace" | "platform"; cloudInitExit?: number; listen?: string[] } = {}): ScriptRun {
-    const listen = (options.listen ?? ["127.0.0.1"]).flatMap((address) => ["--listen-address", address]);
+  function runScript(
+    input: string,
+    options: { role?: "workspace" | "platform"; cloudInitExit?: number; listen?: string[]; waitOnly?: boolean } = {},
+  ): ScriptRun {
+    const mode = options.waitOnly
+      ? ["--wait-only", ...(options.listen ?? []).flatMap((address) => ["--listen-address", address])]
+      : [...(options.listen ?? ["127.0.0.1"]).flatMap((address) => ["--listen-address", address]), "--port", String(port)];
     const result = spawnSync(
       "bash",
-      [POST_BOOT_SCRIPT_LOCAL_PATH, "--role", options.role ?? "workspace", ...listen, "--port", String(port)],
+      [POST_BOOT_SCRIPT_LOCAL_PATH, "--role", options.role ?? "workspace", ...mode],
       {
         input,
         encoding: "utf8",
@@ -250,6 +255,30 @@ describe.skipIf(!support.ok)("the post-boot TLS script, run against a real docke
     } finally {
       writeFileSync(daemonJsonPath(), JSON.stringify(daemonJson, null, 2));
     }
+  });
+
+  it("in wait-only mode (the platform), fails on a failed cloud-init and otherwise reports readiness, writing nothing", () => {
+    const tlsDir = () => execFileSync("ls", ["-lA", "--time-style=full-iso", join(root, "etc/docker/tls")], { encoding: "utf8" });
+    const before = { tls: tlsDir(), dropIn: readFileSync(join(root, DOCKER_TLS_DROP_IN), "utf8"), pid: readFileSync(join(root, "docker.pid"), "utf8") };
+
+    const failed = runScript("", { role: "platform", waitOnly: true, cloudInitExit: 1 });
+    expect(failed.status).toBe(1);
+    expect(failed.stderr).toContain("cloud-init failed");
+    expect(failed.stdout).not.toContain("SANDFLEET_POST_BOOT_OK");
+
+    const ready = runScript("", { role: "platform", waitOnly: true });
+    expect(ready.status, ready.stderr).toBe(0);
+    // The previous test left dockerd running with runc as default, which a platform accepts; the report says what runs.
+    const running = execFileSync("docker", ["-H", `unix://${root}/docker.sock`, "info", "--format", "{{.DefaultRuntime}}"], { encoding: "utf8" }).trim();
+    expect(parsePostBootResult(ready.stdout)).toEqual({ defaultRuntime: running, serverVersion: expect.stringMatching(/^\d+\.\d+/), tlsListeners: [] });
+    // Nothing written, dockerd not restarted.
+    expect({ tls: tlsDir(), dropIn: readFileSync(join(root, DOCKER_TLS_DROP_IN), "utf8"), pid: readFileSync(join(root, "docker.pid"), "utf8") }).toEqual(before);
+  });
+
+  it("refuses listen addresses in wait-only mode, which opens no listener", () => {
+    const run = runScript("", { role: "platform", waitOnly: true, listen: ["127.0.0.1"] });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain("--wait-only opens no listener");
   });
 
   it("leaves no stray files in the TLS directory", () => {

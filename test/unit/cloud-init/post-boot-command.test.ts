@@ -4,6 +4,7 @@ import {
   parsePostBootResult,
   postBootCommand,
   postBootScript,
+  postBootWaitCommand,
   POST_BOOT_SCRIPT_LOCAL_PATH,
   POST_BOOT_SCRIPT_REMOTE_PATH,
 } from "../../../cloud-init";
@@ -40,6 +41,14 @@ describe("the post-boot command", () => {
     expect(() => postBootCommand({ ...base, listenAddress: "0.0.0.0" })).toThrow(/listenAddress: .*never 0\.0\.0\.0/);
     expect(() => postBootCommand({ ...base, listenAddress: "10.0.1.10; reboot" })).toThrow(/listenAddress/);
     expect(() => postBootCommand({ ...base, port: 0 })).toThrow(/port: 0 is not a TCP port/);
+  });
+
+  it("has a wait-only form for the platform: the same script, no listener, no port, no stdin", () => {
+    expect(postBootWaitCommand({ role: "platform", sudo: false, scriptPath: POST_BOOT_SCRIPT_REMOTE_PATH })).toBe(
+      "bash /var/lib/sandfleet/install-docker-tls.sh --role platform --wait-only",
+    );
+    expect(postBootWaitCommand({ role: "platform", sudo: true, scriptPath: POST_BOOT_SCRIPT_REMOTE_PATH })).toMatch(/^sudo -n bash .* --wait-only$/);
+    expect(() => postBootWaitCommand({ role: "bastion" as never, sudo: false, scriptPath: POST_BOOT_SCRIPT_REMOTE_PATH })).toThrow(/role/);
   });
 
   it("ships the script as a file of its own, valid bash with strict mode", () => {

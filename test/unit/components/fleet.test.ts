@@ -163,6 +163,23 @@ describe("the SandboxFleet component", () => {
     expect(nattedSpot.command).toMatch(new RegExp(`--listen-address ${nattedSpot.privateIp.replace(/\./g, "\\.")} --port 2376$`));
   });
 
+  it("waits for the platform's cloud-init (the same script, wait-only) before delivering the registry to it", async () => {
+    vi.resetModules();
+    const mocks = installPulumiMocks({ stack: "test" });
+    const pulumi = await import("@pulumi/pulumi");
+    const { createSandboxFleet } = await import("../../../components/fleet/create-fleet");
+    const parent = new pulumi.ComponentResource("test:index:Parent", "parent");
+    const fleet = createSandboxFleet("fleet", { ...baseArgs(), providers: { hetzner: fakeProvider().provider } }, parent);
+    await valueOf(fleet.endpointRegistry);
+    await settled(mocks);
+    const readiness = mocks.named("fleet-platform-readiness-run").inputs;
+    expect(readiness.create).toBe("bash /var/lib/sandfleet/install-docker-tls.sh --role platform --wait-only");
+    expect(readiness.stdin).toBeUndefined();
+    expect(readiness.connection.value).toMatchObject({ host: await valueOf(fleet.platformPublicAddress), user: "root" });
+    expect(mocks.named("fleet-platform-readiness-script").inputs.remotePath).toBe("/var/lib/sandfleet/install-docker-tls.sh");
+    expect(fleet.registryDelivery.waitsFor).toEqual([fleet.platformReadiness.run]);
+  });
+
   it("re-issues leaf keys and certs, not the CA, when the TLS epoch is bumped", async () => {
     const run0 = await buildFleet(baseArgs());
     const run1 = await buildFleet(baseArgs({ tls: { epoch: 1 } }));

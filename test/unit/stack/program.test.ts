@@ -133,6 +133,13 @@ describe.each([
     for (const ws of workspaceServers(run)) expect(ws.userData).not.toContain("sandfleet-extra-addresses");
   });
 
+  it("waits for the platform server's cloud-init before the registry goes there", () => {
+    const readiness = run.mocks.ofType("command:remote:Command").filter((c) => c.name.endsWith("-readiness-run"));
+    expect(readiness).toHaveLength(1);
+    expect(readiness[0].inputs.create).toMatch(/install-docker-tls\.sh --role platform --wait-only$/);
+    expect(readiness[0].inputs.create).not.toContain("--listen-address");
+  });
+
   it("exports the platform address and an SSH command for admins", () => {
     expect(run.outputs.platformAddress).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
     expect(run.outputs.sshCommand).toContain(`@${run.outputs.platformAddress}`);
