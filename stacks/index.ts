@@ -4,6 +4,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { SandboxFleet } from "../components/fleet";
+import { costStackOutput } from "../cost";
 import type { FleetProvider, ProviderName } from "../components/provider";
 import { createProvider } from "./providers";
 import { readStackConfig } from "./read-stack-config";
@@ -55,4 +56,11 @@ export const platformDnsName = fromFleet((f) => f.platformDnsName);
 /** The deploy key (secret); the admin SSH command below uses it. */
 export const deployPrivateKey = pulumi.secret(fromFleet((f) => f.deployPrivateKey));
 export const deployPublicKey = fromFleet((f) => f.deployPublicKey);
+/**
+ * Monthly list-price estimate of this stack (per currency, per pool, per container slot; no VAT), from the
+ * dated tables in cost/prices. An unpriced server type is a warning, never a failed deployment.
+ */
+const cost = costStackOutput(config);
+if (cost.warning) pulumi.log.warn(cost.warning);
+export const costEstimate = cost.summary;
 export const sshCommand = pulumi.interpolate`pulumi stack output deployPrivateKey --show-secrets > sandfleet-${config.stack}.key && chmod 600 sandfleet-${config.stack}.key && ssh -i sandfleet-${config.stack}.key ${fromFleet((f) => f.sshUser)}@${platformAddress}`;

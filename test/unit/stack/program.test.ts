@@ -140,6 +140,15 @@ describe.each([
     expect(readiness[0].inputs.create).not.toContain("--listen-address");
   });
 
+  it("exports the stack's cost estimate, the same figures as `sandfleet cost` computes from the stack file", async () => {
+    const { parseStackConfig } = await import("../../../stacks/config");
+    const { costStackOutput } = await import("../../../cost");
+    const expected = costStackOutput(parseStackConfig(stackFileConfig(file), stack)).summary;
+    expect(expected, "the shipped stack's server types are priced").toBeDefined();
+    expect(run.outputs.costEstimate).toEqual(expected);
+    expect((run.outputs.costEstimate as { slots: number }).slots).toBe(run.registry.endpoints.reduce((n, e) => n + e.maxContainers, 0));
+  });
+
   it("exports the platform address and an SSH command for admins", () => {
     expect(run.outputs.platformAddress).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
     expect(run.outputs.sshCommand).toContain(`@${run.outputs.platformAddress}`);
@@ -163,6 +172,27 @@ describe("the prod stack's extras", () => {
   it("labels endpoints by pool and tier for affinity rules", () => {
     const tiers = new Set(run.registry.endpoints.map((e) => `${e.labels.pool}/${e.labels.tier}`));
     expect(tiers).toEqual(new Set(["standard/standard", "burst/burst"]));
+  });
+});
+
+describe("the program with a server type the price tables do not know", () => {
+  it("warns about the missing cost estimate instead of failing the deployment", async () => {
+    vi.resetModules();
+    const warn = vi.spyOn(pulumi.log, "warn").mockImplementation(() => Promise.resolve());
+    try {
+      const config = stackFileConfig("Pulumi.dev.yaml");
+      const pools = config["sandfleet:pools"] as Record<string, Record<string, unknown>>;
+      const run = await runProgram("dev", {
+        ...config,
+        "sandfleet:pools": { standard: { ...pools.standard, serverType: "cx99" } },
+        "sandfleet:hetzner": { extraServerTypes: { cx99: { cpus: 16, memoryMb: 32768, diskGb: 320 } } },
+      });
+      expect(run.registry.endpoints).toHaveLength(2);
+      expect(run.outputs.costEstimate).toBeUndefined();
+      expect(warn).toHaveBeenCalledWith(expect.stringMatching(/^cost estimate skipped: .*cx99/));
+    } finally {
+      warn.mockRestore();
+    }
   });
 });
 
