@@ -1,9 +1,12 @@
 /**
- * Inbound allow-lists of the AWS security groups, as pure data so the security rules are testable
- * without Pulumi. A security group denies every inbound packet no rule allows, and (unlike Hetzner
- * firewalls) it filters traffic inside the VPC too: each list is the complete set of what may reach a
- * server, from anywhere.
+ * The AWS security groups' inbound rules: the fleet's firewall intent (components/ingress) in the shape of
+ * security-group ingress, one entry per port. A security group denies every inbound packet no rule
+ * allows, and (unlike Hetzner firewalls) it filters traffic inside the VPC too: each list is the complete
+ * set of what may reach a server, from anywhere. The AWS site is IPv4-only: `internet` rules keep
+ * 0.0.0.0/0, and an IPv6 admin or Docker API source is refused instead of silently dropped.
  */
+import { describePort, isIpv6, platformIngress, workspaceIngress, type IngressRule } from "../ingress";
+
 export interface AwsIngressRule {
   protocol: "tcp";
   fromPort: number;
@@ -12,52 +15,29 @@ export interface AwsIngressRule {
   description: string;
 }
 
-export const sshPort = 22;
-export const dockerTlsPort = 2376;
-/** The plain-text Docker API: never opened, to anyone. */
-export const dockerPlainPort = 2375;
-const neverPublic = new Set([sshPort, dockerPlainPort, dockerTlsPort]);
+/** The setting a rule's sources come from, for the IPv6 refusal. */
+const settingOf: Record<IngressRule["from"], string> = {
+  admins: "adminCidrs",
+  platform: "dockerApiSources",
+  internet: "publicPorts",
+  "load-balancer": "the load balancer's subnet",
+  "health-checks": "the load balancer's health checkers",
+};
 
-/** A source as security groups want it: IPv4 with a prefix (`/32` for one address). */
-export function toIpv4Cidr(source: string): string {
-  const trimmed = source.trim();
-  return trimmed.includes("/") ? trimmed : `${trimmed}/32`;
-}
-
-const coversWholeInternet = (cidr: string) => toIpv4Cidr(cidr).endsWith("/0");
-
-const rule = (port: number, cidrBlocks: string[], description: string): AwsIngressRule => ({
-  protocol: "tcp",
-  fromPort: port,
-  toPort: port,
-  cidrBlocks: [...new Set(cidrBlocks.map(toIpv4Cidr))],
-  description,
-});
-
-export function adminSshRule(adminCidrs: readonly string[]): AwsIngressRule {
-  if (adminCidrs.length === 0) {
-    throw new Error("adminCidrs is empty: SSH needs at least one admin CIDR (e.g. your office /32); it never defaults to the internet.");
-  }
-  const open = adminCidrs.filter(coversWholeInternet);
-  if (open.length > 0) {
-    throw new Error(`adminCidrs contains ${open.join(", ")}, which opens SSH to the whole internet; list your admin networks instead.`);
-  }
-  const ipv6 = adminCidrs.filter((c) => c.includes(":"));
+function ipv4Sources(rule: IngressRule): string[] {
+  if (rule.from === "internet") return rule.sources.filter((s) => !isIpv6(s));
+  const ipv6 = rule.sources.filter(isIpv6);
   if (ipv6.length > 0) {
-    throw new Error(`adminCidrs contains IPv6 ranges (${ipv6.join(", ")}); the AWS site is IPv4-only, list IPv4 admin networks.`);
+    throw new Error(`${settingOf[rule.from]} contains IPv6 ranges (${ipv6.join(", ")}); the AWS site is IPv4-only, list IPv4 ${rule.from === "admins" ? "admin networks" : "sources"}.`);
   }
-  return rule(sshPort, [...adminCidrs], "SSH from admin networks");
+  return rule.sources;
 }
 
-function checkPublicPort(port: number, setting: string): void {
-  if (!Number.isInteger(port) || port < 1 || port > 65535) {
-    throw new Error(`${setting} contains ${port}; a port is an integer from 1 to 65535.`);
-  }
-  if (neverPublic.has(port)) {
-    throw new Error(
-      `${setting} contains ${port}, which is never served publicly (SSH comes from adminCidrs only, the Docker API from the private network only); remove it.`,
-    );
-  }
+function toAws(rules: IngressRule[]): AwsIngressRule[] {
+  return rules.flatMap((rule) => {
+    const cidrBlocks = ipv4Sources(rule);
+    return rule.ports.map((port) => ({ protocol: "tcp" as const, fromPort: port, toPort: port, cidrBlocks, description: describePort(rule, port) }));
+  });
 }
 
 /**
@@ -68,31 +48,23 @@ function checkPublicPort(port: number, setting: string): void {
 export function platformIngressRules(
   adminCidrs: readonly string[],
   publicPorts: readonly number[],
-  loadBalancer?: { sourceCidr: string; ports: readonly number[] },
+  loadBalancer?: { sourceCidr: string; targetPorts: readonly number[]; healthCheckPort: number },
 ): AwsIngressRule[] {
-  const rules = [adminSshRule(adminCidrs)];
-  for (const port of [...new Set(publicPorts)].sort((a, b) => a - b)) {
-    checkPublicPort(port, "publicPorts");
-    rules.push(rule(port, ["0.0.0.0/0"], `public port ${port}`));
-  }
-  if (loadBalancer) {
-    for (const port of [...new Set(loadBalancer.ports)].sort((a, b) => a - b)) {
-      checkPublicPort(port, "loadBalancer ports");
-      rules.push(rule(port, [loadBalancer.sourceCidr], `port ${port} from the load balancer`));
-    }
-  }
-  return rules;
+  return toAws(
+    platformIngress({
+      adminCidrs,
+      publicPorts,
+      loadBalancer: loadBalancer && {
+        targetPorts: loadBalancer.targetPorts,
+        healthCheckPort: loadBalancer.healthCheckPort,
+        keepsClientAddresses: false,
+        sources: [loadBalancer.sourceCidr],
+      },
+    }),
+  );
 }
 
 /** Workspace servers: SSH from the admin networks, the TLS Docker API (2376) from `dockerApiSources` only. */
 export function workspaceIngressRules(adminCidrs: readonly string[], dockerApiSources: readonly string[]): AwsIngressRule[] {
-  const open = dockerApiSources.filter(coversWholeInternet);
-  if (open.length > 0) {
-    throw new Error(
-      `dockerApiSources contains ${open.join(", ")}, which would open the Docker API to the whole internet; allow only the platform server's address or the private range.`,
-    );
-  }
-  const rules = [adminSshRule(adminCidrs)];
-  if (dockerApiSources.length > 0) rules.push(rule(dockerTlsPort, [...dockerApiSources], "Docker API (mutual TLS) from the platform"));
-  return rules;
+  return toAws(workspaceIngress({ adminCidrs, dockerApiSources }));
 }

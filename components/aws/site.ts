@@ -112,11 +112,15 @@ export class AwsSite extends pulumi.ComponentResource implements ProviderSite {
     const name = this.childName(spec.name);
     const placement = this.placementOf(spec);
     const subnetCidr = blockCidrOf(spec.privateIp);
-    const lbPorts = spec.loadBalancer ? [...spec.loadBalancer.ports.map((p) => p.target), spec.loadBalancer.healthCheckPort] : [];
+    const lb = spec.loadBalancer;
     const securityGroup = this.securityGroup(
       `${name}-sg`,
       `sandfleet platform server ${spec.name}`,
-      platformIngressRules(this.args.adminCidrs, spec.publicPorts, spec.loadBalancer ? { sourceCidr: subnetCidr, ports: lbPorts } : undefined),
+      platformIngressRules(
+        this.args.adminCidrs,
+        spec.publicPorts,
+        lb ? { sourceCidr: subnetCidr, targetPorts: lb.ports.map((p) => p.target), healthCheckPort: lb.healthCheckPort } : undefined,
+      ),
     );
     const server = this.createServer(spec, "platform", placement, securityGroup, {});
     const readyDependencies: pulumi.Resource[] = [...server.ready];

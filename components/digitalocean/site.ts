@@ -84,7 +84,7 @@ export class DigitaloceanSite extends pulumi.ComponentResource implements Provid
     const rules = platformInboundRules(
       this.args.adminCidrs,
       spec.publicPorts,
-      lbSpec ? [...lbSpec.ports.map((p) => p.target), lbSpec.healthCheckPort] : [],
+      lbSpec ? { targetPorts: lbSpec.ports.map((p) => p.target), healthCheckPort: lbSpec.healthCheckPort } : undefined,
     );
     const server = this.createServer(spec, "platform", tag);
     const readyDependencies: pulumi.Resource[] = [...server.ready];

@@ -1,8 +1,11 @@
 /**
- * Ingress allow-lists of the GCP firewall rules, as pure data so the security rules are testable
- * without Pulumi. A VPC denies all ingress no rule allows (the implied rule), and rules apply inside the
- * VPC too; each rule targets the network tag of one role (platform, one pool).
+ * The GCP firewall rules: the fleet's firewall intent (components/ingress) as one VPC firewall per rule,
+ * each targeting the network tag of one role (platform, one pool). A VPC denies all ingress no rule
+ * allows (the implied rule), and rules apply inside the VPC too. The VPC is IPv4-only, so `internet`
+ * rules keep 0.0.0.0/0.
  */
+import { isIpv6, platformIngress, workspaceIngress, type IngressRule } from "../ingress";
+
 export interface GcpIngressRule {
   /** Suffix of the rule's resource name. */
   name: string;
@@ -11,38 +14,23 @@ export interface GcpIngressRule {
   description: string;
 }
 
-export const sshPort = 22;
-export const dockerTlsPort = 2376;
-export const dockerPlainPort = 2375;
-const neverPublic = new Set([sshPort, dockerPlainPort, dockerTlsPort]);
-const internet = ["0.0.0.0/0"];
 /** Where Google's health checkers for backend-service load balancers come from. */
 export const gcpHealthCheckRanges = ["35.191.0.0/16", "209.85.152.0/22", "209.85.204.0/22"];
 
-export function toIpv4Cidr(source: string): string {
-  const trimmed = source.trim();
-  return trimmed.includes("/") ? trimmed : `${trimmed}/32`;
-}
-const coversWholeInternet = (cidr: string) => toIpv4Cidr(cidr).endsWith("/0");
+/** Resource-name suffixes of the neutral rules (kept as they were, so existing firewalls are not replaced). */
+const gcpRuleName: Record<IngressRule["name"], string> = {
+  ssh: "ssh",
+  public: "public",
+  "load-balancer": "lb",
+  health: "health",
+  docker: "docker",
+};
 
-export function adminSshRule(adminCidrs: readonly string[]): GcpIngressRule {
-  if (adminCidrs.length === 0) {
-    throw new Error("adminCidrs is empty: SSH needs at least one admin CIDR (e.g. your office /32); it never defaults to the internet.");
-  }
-  const open = adminCidrs.filter(coversWholeInternet);
-  if (open.length > 0) {
-    throw new Error(`adminCidrs contains ${open.join(", ")}, which opens SSH to the whole internet; list your admin networks instead.`);
-  }
-  return { name: "ssh", ports: [sshPort], sourceRanges: [...new Set(adminCidrs.map(toIpv4Cidr))], description: "SSH from admin networks" };
-}
-
-function checkPublicPort(port: number, setting: string): void {
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`${setting} contains ${port}; a port is an integer from 1 to 65535.`);
-  if (neverPublic.has(port)) {
-    throw new Error(
-      `${setting} contains ${port}, which is never served publicly (SSH comes from adminCidrs only, the Docker API from the private network only); remove it.`,
-    );
-  }
+function toGcp(rule: IngressRule): GcpIngressRule {
+  // A GCP ingress rule without sources admits 0.0.0.0/0: an empty list must never reach the API.
+  if (rule.sources.length === 0) throw new Error(`the GCP firewall rule "${rule.name}" has no source ranges; GCP would admit the whole internet.`);
+  const sourceRanges = rule.from === "internet" ? rule.sources.filter((s) => !isIpv6(s)) : rule.sources;
+  return { name: gcpRuleName[rule.name], ports: rule.ports, sourceRanges, description: rule.description };
 }
 
 /**
@@ -55,30 +43,37 @@ export function platformIngressRules(
   publicPorts: readonly number[],
   loadBalancer?: { ports: readonly number[]; healthCheckPort: number },
 ): GcpIngressRule[] {
-  const rules = [adminSshRule(adminCidrs)];
-  const served = [...new Set([...publicPorts, ...(loadBalancer?.ports ?? [])])].sort((a, b) => a - b);
-  served.forEach((port) => checkPublicPort(port, "publicPorts / loadBalancer ports"));
-  if (served.length > 0) rules.push({ name: "public", ports: served, sourceRanges: internet, description: "ports the platform serves" });
-  if (loadBalancer) {
-    checkPublicPort(loadBalancer.healthCheckPort, "loadBalancer healthCheckPort");
-    rules.push({ name: "health", ports: [loadBalancer.healthCheckPort], sourceRanges: gcpHealthCheckRanges, description: "load balancer health checks" });
-  }
-  return rules;
+  return platformIngress({
+    adminCidrs,
+    publicPorts,
+    loadBalancer: loadBalancer && {
+      targetPorts: loadBalancer.ports,
+      healthCheckPort: loadBalancer.healthCheckPort,
+      keepsClientAddresses: true,
+      healthCheckSources: gcpHealthCheckRanges,
+    },
+  }).map(toGcp);
 }
 
-/** Workspace servers: SSH from the admin networks, the TLS Docker API (2376) from `dockerApiSources` only. */
+/**
+ * Workspace servers: SSH from the admin networks, the TLS Docker API (2376) from `dockerApiSources` only.
+ * The site declares the Docker API firewall before the sources are known (they may be another cloud's
+ * output), so an empty list is refused here rather than leaving that firewall without sources.
+ */
 export function workspaceIngressRules(adminCidrs: readonly string[], dockerApiSources: readonly string[]): GcpIngressRule[] {
-  const open = dockerApiSources.filter(coversWholeInternet);
-  if (open.length > 0) {
-    throw new Error(
-      `dockerApiSources contains ${open.join(", ")}, which would open the Docker API to the whole internet; allow only the platform server's address or the private range.`,
-    );
-  }
   if (dockerApiSources.length === 0) throw new Error("dockerApiSources is empty; the platform could not reach the pool's Docker API.");
-  return [
-    adminSshRule(adminCidrs),
-    { name: "docker", ports: [dockerTlsPort], sourceRanges: [...new Set(dockerApiSources.map(toIpv4Cidr))], description: "Docker API (mutual TLS) from the platform" },
-  ];
+  return workspaceIngress({ adminCidrs, dockerApiSources }).map(toGcp);
+}
+
+/**
+ * A pool's firewalls as the site declares them, before the Docker API sources resolve (they may be another
+ * cloud's output): the SSH rule complete, the Docker API rule without its sources, which
+ * {@link workspaceIngressRules} checks and fills in once they are known.
+ */
+export function workspaceFirewallShapes(adminCidrs: readonly string[]): { ssh: GcpIngressRule; docker: Omit<GcpIngressRule, "sourceRanges"> } {
+  // Any valid source gives the rule's static parts; 192.0.2.1 (TEST-NET-1) is never used as a source.
+  const [ssh, { sourceRanges: _unused, ...docker }] = workspaceIngressRules(adminCidrs, ["192.0.2.1"]);
+  return { ssh, docker };
 }
 
 /** A passthrough network load balancer forwards packets unchanged: each listen port must be its target port. */

@@ -18,7 +18,7 @@ import type {
 import { gcpCloudInitBootstrapScript } from "./cloud-init-bootstrap";
 import { type GcpConfig, gcpConfigSchema } from "./config";
 import { gcpCapacityOf, machineSeriesOf, spreadCapableSeries } from "./machine-types";
-import { checkPassthroughPorts, platformIngressRules, workspaceIngressRules, type GcpIngressRule } from "./network-rules";
+import { checkPassthroughPorts, platformIngressRules, workspaceFirewallShapes, workspaceIngressRules, type GcpIngressRule } from "./network-rules";
 import { gcpPlacementOf, type GcpPlacement } from "./regions";
 
 /** Device name of the data disk; Linux exposes it as /dev/disk/by-id/google-<device name>. */
@@ -109,13 +109,11 @@ export class GcpSite extends pulumi.ComponentResource implements ProviderSite {
   createWorkspacePool(spec: WorkspacePoolSpec): ProvisionedServer[] {
     const tag = gcpName(this.args.name, "pool", spec.name);
     const sources = pulumi.all(spec.dockerApiSources);
-    const [ssh] = workspaceIngressRules(this.args.adminCidrs, ["10.0.0.0/8"]);
+    const { ssh, docker } = workspaceFirewallShapes(this.args.adminCidrs);
     this.firewall(tag, [ssh]);
     this.firewall(tag, [], {
-      name: "docker",
-      ports: [2376],
-      sourceRanges: sources.apply((s) => workspaceIngressRules(this.args.adminCidrs, s)[1].sourceRanges),
-      description: "Docker API (mutual TLS) from the platform",
+      ...docker,
+      sourceRanges: sources.apply((s) => workspaceIngressRules(this.args.adminCidrs, s).find((rule) => rule.name === docker.name)!.sourceRanges),
     });
     const series = new Set(spec.servers.map((s) => machineSeriesOf(s.serverType)));
     // Compute Engine already puts a zone's instances on different hosts; a spread policy adds separate

@@ -1,6 +1,6 @@
 /**
  * The little IPv4 arithmetic the Hetzner site needs: checking planned private IPs against the network
- * range, picking the load balancer's private IP, and normalising firewall sources to CIDR notation.
+ * range, and picking the load balancer's private IP.
  */
 
 const ipv4Pattern = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
@@ -57,15 +57,5 @@ export function defaultLoadBalancerIp(cidr: string): string {
   return formatIpv4(parseIpv4Cidr(cidr).first + loadBalancerHostOffset);
 }
 
-/** A source as Hetzner firewalls want it: always with a prefix (`/32` or `/128` for a single address). */
-export function toSourceCidr(source: string): string {
-  const trimmed = source.trim();
-  if (trimmed.includes("/")) return trimmed;
-  return trimmed.includes(":") ? `${trimmed}/128` : `${trimmed}/32`;
-}
-
-/** True for a CIDR that covers the whole internet of its family (`0.0.0.0/0`, `::/0`, any `/0`). */
-export function coversWholeInternet(cidr: string): boolean {
-  const prefix = toSourceCidr(cidr).split("/")[1];
-  return Number(prefix) === 0;
-}
+/** Firewall sources in CIDR notation (`/32` or `/128` for a single address), defined once for every provider. */
+export { toCidr as toSourceCidr } from "../ingress";

@@ -21,7 +21,7 @@ describe("Hetzner platform firewall rules", () => {
   });
 
   it.each([22, 2375, 2376])("refuse to publish port %i to the internet", (port) => {
-    expect(() => platformFirewallRules(admins, [port])).toThrow(`publicPorts contains ${port}, which is never opened to the internet`);
+    expect(() => platformFirewallRules(admins, [port])).toThrow(`publicPorts contains ${port}, which is never served publicly`);
   });
 
   it("refuse a public port outside 1-65535", () => {
