@@ -8,6 +8,7 @@
  */
 import type { CloudConfigFragment } from "./fragment";
 import { runscRuntime } from "./gvisor";
+import { DEFAULT_SANDBOX_DNS } from "./sandbox-dns";
 import type { DockerHostSettings, HostCloudConfig, HostRole } from "./types";
 
 /** Docker's package (docker-ce) installs /usr/bin/dockerd; Debian's docker.io installs /usr/sbin/dockerd. */
@@ -38,6 +39,9 @@ export function daemonJson(role: HostRole, settings: DockerHostSettings): Record
     icc: false,
     // Published ports go through iptables (and DOCKER-USER) instead of a userland proxy that hides the source.
     "userland-proxy": false,
+    // Public resolvers for containers: the host's own (AWS's VPC resolver, GCP's metadata server) are in
+    // ranges DOCKER-USER rejects, which would leave sandboxes without DNS (sandbox-dns.ts).
+    dns: [...(settings.sandboxDns ?? DEFAULT_SANDBOX_DNS)],
     // Bounded logs: a chatty sandbox must not fill the disk.
     "log-driver": "local",
     "log-opts": { "max-size": "10m", "max-file": "3" },

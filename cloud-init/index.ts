@@ -20,3 +20,4 @@ export {
 export type { PostBootCommandArgs, PostBootWaitCommandArgs } from "./post-boot";
 export { daemonJson, dockerdPath, DOCKER_TLS_DROP_IN, DOCKER_BASE_DROP_IN } from "./docker";
 export { runscRuntimeArgs } from "./gvisor";
+export { DEFAULT_SANDBOX_DNS, MAX_SANDBOX_DNS, sandboxDnsProblem } from "./sandbox-dns";

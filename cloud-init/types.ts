@@ -19,6 +19,12 @@ export interface DockerHostSettings {
   gvisorNetwork: "sandbox" | "none" | "host";
   /** Images pulled once Docker is installed, so the first sandbox does not wait for a pull. */
   prePullImages: string[];
+  /**
+   * DNS servers of every container (daemon.json `dns`), at most 3, reachable through DOCKER-USER (public
+   * addresses): the host's own resolvers are often in blocked ranges (AWS's VPC resolver, GCP's metadata
+   * server), see sandbox-dns.ts. @default ["1.1.1.1", "9.9.9.9"]
+   */
+  sandboxDns?: string[];
 }
 
 export interface HostCloudConfig {

@@ -5,6 +5,7 @@
  */
 import { isIPv4, isIPv6 } from "node:net";
 import { CloudConfigInputError } from "./errors";
+import { DEFAULT_SANDBOX_DNS, MAX_SANDBOX_DNS, sandboxDnsProblem } from "./sandbox-dns";
 import type { HostCloudConfig } from "./types";
 
 const HOSTNAME = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
@@ -96,6 +97,15 @@ export function validateHostCloudConfig(config: HostCloudConfig): void {
   docker.prePullImages.forEach((image, i) => {
     if (!IMAGE_REFERENCE.test(image)) fail(`docker.prePullImages[${i}]`, `"${image}" is not an image reference such as "python:3.12-slim".`);
   });
+  if (docker.sandboxDns !== undefined) {
+    if (!Array.isArray(docker.sandboxDns) || docker.sandboxDns.length === 0 || docker.sandboxDns.length > MAX_SANDBOX_DNS) {
+      fail("docker.sandboxDns", `give 1 to ${MAX_SANDBOX_DNS} public DNS server addresses, e.g. ${JSON.stringify(DEFAULT_SANDBOX_DNS)}.`);
+    }
+    docker.sandboxDns.forEach((address, i) => {
+      const problem = sandboxDnsProblem(address);
+      if (problem) fail(`docker.sandboxDns[${i}]`, `${problem}; containers need a public resolver such as 1.1.1.1.`);
+    });
+  }
 }
 
 function fail(field: string, message: string): never {

@@ -12,6 +12,7 @@ import {
   MAX_SERVERS_PER_POOL,
   MIN_NETWORK_PREFIX,
 } from "../components/fleet/address-plan";
+import { DEFAULT_SANDBOX_DNS, MAX_SANDBOX_DNS, sandboxDnsProblem } from "../cloud-init/sandbox-dns";
 import { checkCidr, isPrivateIpv4Range, parseIpv4Cidr } from "../components/fleet/ip-cidr";
 import { POOL_NAME_PATTERN } from "../components/fleet/naming";
 import type { ProviderName } from "../components/provider";
@@ -169,6 +170,22 @@ const dockerSchema = z
     gvisorNetwork: z.enum(["sandbox", "none", "host"]).default("sandbox"),
     /** Images every workspace server pulls at boot. @default [] */
     prePullImages: z.array(z.string().regex(IMAGE_REF, "must be an image reference such as python:3.12-slim")).default([]),
+    /**
+     * DNS servers of every container (1 to 3, public addresses). The hosts' own resolvers are often in ranges
+     * DOCKER-USER keeps containers away from (AWS's VPC resolver 10.x.0.2 / 169.254.169.253, GCP's metadata
+     * server), so sandboxes get these instead. @default ["1.1.1.1", "9.9.9.9"]
+     */
+    sandboxDns: z
+      .array(z.string())
+      .min(1, `needs at least one DNS server; use e.g. ${JSON.stringify(DEFAULT_SANDBOX_DNS)}`)
+      .max(MAX_SANDBOX_DNS, `lists more than ${MAX_SANDBOX_DNS} DNS servers; a resolver reads only the first ${MAX_SANDBOX_DNS}, so remove the rest`)
+      .superRefine((servers, ctx) =>
+        servers.forEach((address, i) => {
+          const problem = sandboxDnsProblem(address);
+          if (problem) ctx.addIssue({ code: z.ZodIssueCode.custom, path: [i], message: `${problem}; use a public resolver such as 1.1.1.1 or 9.9.9.9` });
+        }),
+      )
+      .default([...DEFAULT_SANDBOX_DNS]),
   })
   .strict();
 
@@ -395,6 +412,7 @@ export interface StackConfig {
     gvisorPlatform: "systrap" | "ptrace" | "kvm";
     gvisorNetwork: "sandbox" | "none" | "host";
     prePullImages: string[];
+    sandboxDns: string[];
   };
   tls: { validityHours: number; epoch: number };
   protection: { deleteProtection: boolean; retainVolumes: boolean };

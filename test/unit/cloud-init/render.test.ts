@@ -45,6 +45,8 @@ describe.each(variants)("rendered user-data: $name", ({ name, config, userData }
     expect(daemon).toMatchObject({ "live-restore": true, "no-new-privileges": true, icc: false, "userland-proxy": false });
     expect(daemon["log-opts"]).toMatchObject({ "max-size": expect.any(String), "max-file": expect.any(String) });
     expect(daemon["default-ulimits"]).toHaveProperty("nofile");
+    // Containers resolve names through public resolvers, which DOCKER-USER lets them reach.
+    expect(daemon.dns).toEqual(config.docker.sandboxDns ?? ["1.1.1.1", "9.9.9.9"]);
     const dropIn = renderedFile(userData, DOCKER_BASE_DROP_IN).content;
     const dockerd = config.docker.packageSource === "upstream" ? "/usr/bin/dockerd" : "/usr/sbin/dockerd";
     expect(dropIn).toMatch(/^ExecStart=$/m);
@@ -186,6 +188,22 @@ describe("role differences", () => {
     expect(rules).not.toMatch(/daddr/);
     expect(rules).not.toContain("dport 2376");
     expect(rules).toContain("on its own address and on 198.51.100.20 alike");
+  });
+
+  it("gives containers DNS servers that DOCKER-USER does not block, overridable per stack", () => {
+    const config = hostConfig("workspace");
+    const daemon = daemonJsonOf(renderCloudConfig(config));
+    const rules = renderedFile(renderCloudConfig(config), "/usr/local/sbin/sandfleet-docker-user").content;
+    const blocked = [...rules.matchAll(/-d (\S+) -j REJECT/g)].map((m) => m[1]);
+    const inCidr = (ip: string, cidr: string) => {
+      const [base, prefix] = cidr.split("/");
+      const n = (a: string) => a.split(".").reduce((x, o) => x * 256 + Number(o), 0);
+      const size = 2 ** (32 - Number(prefix));
+      return Math.floor(n(ip) / size) === Math.floor(n(base) / size);
+    };
+    for (const server of daemon.dns as string[]) for (const net of blocked) expect(inCidr(server, net), `${server} in ${net}`).toBe(false);
+    config.docker = { ...config.docker, sandboxDns: ["8.8.8.8"] };
+    expect(daemonJsonOf(renderCloudConfig(config)).dns).toEqual(["8.8.8.8"]);
   });
 
   it("renders the same document for the same input", () => {

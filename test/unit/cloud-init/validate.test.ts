@@ -86,6 +86,19 @@ describe("renderer input validation", () => {
     expect(renderWith({ extraIpv4Addresses: ["198.51.100.20; reboot"] }, "platform")).toThrow(/extraIpv4Addresses\[0\]/);
   });
 
+  it("refuses sandbox DNS servers containers could not reach, and lists of the wrong length", () => {
+    const withDns = (sandboxDns: string[]) => {
+      const config = hostConfig("workspace");
+      config.docker = { ...config.docker, sandboxDns };
+      return () => renderCloudConfig(config);
+    };
+    expect(withDns(["10.0.0.2"])).toThrow(/docker.sandboxDns\[0\]: 10.0.0.2 is a private range/);
+    expect(withDns(["1.1.1.1", "169.254.169.254"])).toThrow(/docker.sandboxDns\[1\]: 169.254.169.254 is link-local/);
+    expect(withDns([])).toThrow(/docker.sandboxDns: give 1 to 3/);
+    expect(withDns(["1.1.1.1", "1.0.0.1", "9.9.9.9", "8.8.8.8"])).toThrow(/docker.sandboxDns: give 1 to 3/);
+    expect(withDns(["fd00::53"])).toThrow(/docker.sandboxDns\[0\]: fd00::53 is a unique-local/);
+  });
+
   it("throws a typed error carrying the field", () => {
     try {
       renderWith({ hostname: "" })();

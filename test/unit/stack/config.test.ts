@@ -52,7 +52,7 @@ describe("the stack config", () => {
     expect(c.platform).toMatchObject({ location: "fsn1", volumeGb: 20, floatingIp: true, publicPorts: [] });
     expect(c.platform.loadBalancer).toMatchObject({ enabled: false, healthCheckPort: 80 });
     expect(c.pools[0]).toMatchObject({ provider: "hetzner", location: "fsn1", weight: 1, volumeGb: 0, spot: false, spread: true, draining: false, labels: { tier: "standard" } });
-    expect(c.docker).toEqual({ packageSource: "upstream", gvisorPlatform: "systrap", gvisorNetwork: "sandbox", prePullImages: [] });
+    expect(c.docker).toEqual({ packageSource: "upstream", gvisorPlatform: "systrap", gvisorNetwork: "sandbox", prePullImages: [], sandboxDns: ["1.1.1.1", "9.9.9.9"] });
     expect(c.tls).toEqual({ validityHours: 8760, epoch: 0 });
     expect(c.protection).toEqual({ deleteProtection: false, retainVolumes: false });
     expect(c.providers.hetzner).toMatchObject({ image: "debian-12" });
@@ -139,6 +139,19 @@ describe("every invalid value fails naming the key, the rule and the fix", () =>
   });
   it("rejects an unknown gVisor platform and lists the valid ones", () => expectRejected(withKey("docker", { gvisorPlatform: "kvm2" }), "sandfleet:docker.gvisorPlatform: \"kvm2\" is not allowed; use one of: systrap, ptrace, kvm"));
   it("rejects an unknown package source", () => expectRejected(withKey("docker", { packageSource: "snap" }), "use one of: upstream, distro"));
+  it("rejects a sandbox DNS server containers cannot reach (the VPC resolver, the metadata range)", () => {
+    expectRejected(withKey("docker", { sandboxDns: ["1.1.1.1", "10.0.0.2"] }), "sandfleet:docker.sandboxDns.1: 10.0.0.2 is a private range, which containers may not reach (DOCKER-USER); use a public resolver such as 1.1.1.1 or 9.9.9.9");
+    expectRejected(withKey("docker", { sandboxDns: ["169.254.169.253"] }), "sandfleet:docker.sandboxDns.0: 169.254.169.253 is link-local");
+    expectRejected(withKey("docker", { sandboxDns: ["127.0.0.53"] }), "sandfleet:docker.sandboxDns.0: 127.0.0.53 is the container's own loopback");
+    expectRejected(withKey("docker", { sandboxDns: ["dns.google"] }), 'sandfleet:docker.sandboxDns.0: "dns.google" is not an IP address');
+  });
+  it("rejects an empty or over-long sandbox DNS list", () => {
+    expectRejected(withKey("docker", { sandboxDns: [] }), "sandfleet:docker.sandboxDns: needs at least one DNS server");
+    expectRejected(withKey("docker", { sandboxDns: ["1.1.1.1", "1.0.0.1", "9.9.9.9", "8.8.8.8"] }), "sandfleet:docker.sandboxDns: lists more than 3 DNS servers");
+  });
+  it("accepts public IPv4 and IPv6 sandbox DNS servers", () => {
+    expect(parse(withKey("docker", { sandboxDns: ["8.8.8.8", "2606:4700:4700::1111"] })).docker.sandboxDns).toEqual(["8.8.8.8", "2606:4700:4700::1111"]);
+  });
   it("rejects an image reference that is not one", () => expectRejected(withKey("docker", { prePullImages: ["Python 3"] }), "sandfleet:docker.prePullImages.0: must be an image reference"));
   it("rejects a TLS validity beyond the CA's", () => expectRejected(withKey("tls", { validityHours: 100000 }), "sandfleet:tls.validityHours: use 24 to 43800 hours"));
   it("rejects a negative TLS epoch", () => expectRejected(withKey("tls", { epoch: -1 }), "sandfleet:tls.epoch: use a whole number of 0 or more"));

@@ -1,0 +1,52 @@
+/**
+ * The DNS servers containers use (daemon.json `dns`), and which ones can work at all.
+ *
+ * Why explicit: without `dns`, Docker hands containers the host's resolvers (from /etc/resolv.conf). On
+ * several clouds those sit in ranges DOCKER-USER rejects for containers (docker-user.ts), on purpose: AWS's
+ * VPC resolver (the VPC base + 2, e.g. 10.0.0.2, or 169.254.169.253), GCP's metadata server
+ * (169.254.169.254). Sandboxes would then have a network but no name resolution. Public resolvers keep DNS
+ * working without an exception in DOCKER-USER, which would be a hole towards the private network or the
+ * metadata service. Docker's embedded DNS (127.0.0.11 on user-defined networks) is no alternative: runsc
+ * sandboxes cannot reach it (gVisor networking.md).
+ */
+import { isIPv4, isIPv6 } from "node:net";
+
+/** Cloudflare and Quad9: public, anycast, no account needed. Overridable per stack (`docker.sandboxDns`). */
+export const DEFAULT_SANDBOX_DNS: readonly string[] = ["1.1.1.1", "9.9.9.9"];
+/** A resolver reads at most three `nameserver` lines (glibc MAXNS); more would be silently ignored. */
+export const MAX_SANDBOX_DNS = 3;
+
+/** IPv4 ranges a container cannot reach (DOCKER-USER rejects them) or that mean the container itself. */
+const UNREACHABLE_V4: readonly [string, number, string][] = [
+  ["0.0.0.0", 8, "is not a host address"],
+  ["127.0.0.0", 8, "is the container's own loopback, not the host's resolver"],
+  ["10.0.0.0", 8, "is a private range, which containers may not reach (DOCKER-USER)"],
+  ["172.16.0.0", 12, "is a private range, which containers may not reach (DOCKER-USER)"],
+  ["192.168.0.0", 16, "is a private range, which containers may not reach (DOCKER-USER)"],
+  ["100.64.0.0", 10, "is carrier-grade NAT space, which containers may not reach (DOCKER-USER)"],
+  ["169.254.0.0", 16, "is link-local (the metadata service's range), which containers may not reach (DOCKER-USER)"],
+  ["224.0.0.0", 3, "is not a unicast address"],
+];
+
+function toNumber(ip: string): number {
+  return ip.split(".").reduce((n, octet) => n * 256 + Number(octet), 0);
+}
+
+/** Why `address` cannot serve as a sandbox DNS server, or undefined when it can. */
+export function sandboxDnsProblem(address: string): string | undefined {
+  if (isIPv4(address)) {
+    for (const [base, prefix, why] of UNREACHABLE_V4) {
+      const size = 2 ** (32 - prefix);
+      if (Math.floor(toNumber(address) / size) === Math.floor(toNumber(base) / size)) return `${address} ${why}`;
+    }
+    return undefined;
+  }
+  if (isIPv6(address)) {
+    const lower = address.toLowerCase();
+    if (lower === "::" || lower === "::1") return `${address} is not a resolver containers can reach`;
+    if (/^f[cd]/.test(lower)) return `${address} is a unique-local (private) address`;
+    if (/^fe[89ab]/.test(lower)) return `${address} is link-local`;
+    return undefined;
+  }
+  return `"${address}" is not an IP address`;
+}
