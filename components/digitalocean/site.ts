@@ -43,6 +43,8 @@ export class DigitaloceanSite extends pulumi.ComponentResource implements Provid
   public readonly vpcId: pulumi.Output<string>;
   /** The login user the core renders cloud-init for and the post-boot step uses. */
   public readonly sshUser: string;
+  /** Droplets carry their public IPv4 on eth0 (no NAT), so a Docker listener for it must bind it. */
+  public readonly publicIpOnInterface = true;
   private readonly args: SiteArgs;
   private readonly config: DigitaloceanConfig;
   private readonly region: string;
