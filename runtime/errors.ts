@@ -125,6 +125,26 @@ export class SandboxBrokenError extends SandfleetError {
   }
 }
 
+/**
+ * The attach stream was cut while this command ran (typically a dockerd restart, which live-restore survives).
+ * The command was stopped and its outcome is unknown, but the sandbox re-attached and takes the next command:
+ * run it again if it is safe to repeat. (When the sandbox could not be re-attached, exec throws
+ * {@link SandboxBrokenError} instead.)
+ */
+export class ExecInterruptedError extends SandfleetError {
+  override name = "ExecInterruptedError";
+  override readonly code: string = "EXEC_INTERRUPTED";
+  constructor(
+    readonly containerId: string,
+    reason: string,
+  ) {
+    super(
+      `sandbox ${containerId.slice(0, 12)}: the command was cut off (${reason}), most likely by a dockerd restart; ` +
+        `it was stopped and its outcome is unknown, but the sandbox re-attached and is usable: run the command again if it is safe to repeat`,
+    );
+  }
+}
+
 /** The sandbox was used after `release()`; sandboxes are single-use, acquire a new one. */
 export class SandboxReleasedError extends SandfleetError {
   override name = "SandboxReleasedError";

@@ -18,6 +18,7 @@
  * | SANDFLEET_CALL_TIMEOUT_MS                      | callTimeoutMs                   |
  * | SANDFLEET_CREATE_TIMEOUT_MS                    | createTimeoutMs                 |
  * | SANDFLEET_MAX_CONCURRENT_CREATES_PER_ENDPOINT  | maxConcurrentCreatesPerEndpoint |
+ * | SANDFLEET_ENDPOINT_OUTAGE_GRACE_MS             | endpointOutageGraceMs           |
  * | SANDFLEET_IMAGE                                | profiles.default.image (only when `profiles` is not given) |
  * | SANDFLEET_PLACEMENT_MODE                       | placement.mode                  |
  * | SANDFLEET_PLACEMENT_STRATEGY                   | placement.strategy              |
@@ -102,6 +103,14 @@ export interface PoolOptions {
   createTimeoutMs?: number;
   /** Creates in flight per endpoint (refills and hot-path creates together); avoids refill stampedes. @default 2 */
   maxConcurrentCreatesPerEndpoint?: number;
+  /**
+   * How long sandboxes ride out an endpoint outage such as a dockerd restart (certificate rotation, Docker
+   * upgrades; containers survive thanks to live-restore): a sandbox whose attach stream is cut keeps trying to
+   * re-attach for this long, and the idle sandboxes of an endpoint that stops answering are kept (never handed
+   * out meanwhile) for this long before they are written off. 0 = write them off at once.
+   * @default 30_000
+   */
+  endpointOutageGraceMs?: number;
   /** Named sandbox profiles. @default { default: { image: $SANDFLEET_IMAGE } } when SANDFLEET_IMAGE is set */
   profiles?: Record<string, SandboxProfileInput>;
   /** Profile used when `acquire()` names none. @default "default" (or the only profile) */
@@ -158,6 +167,7 @@ export const poolOptionsSchema = z
     callTimeoutMs: positiveMs("callTimeoutMs").default(10_000),
     createTimeoutMs: positiveMs("createTimeoutMs").default(30_000),
     maxConcurrentCreatesPerEndpoint: z.number().int().positive().default(2),
+    endpointOutageGraceMs: ms("endpointOutageGraceMs").default(30_000),
     profiles: z.record(z.string().regex(/^[a-z0-9][a-z0-9_-]{0,30}$/, "profile names are lower-case letters, digits, '_' or '-' (max 31)"), z.unknown()).optional(),
     defaultProfile: z.string().min(1).optional(),
     placement: placementSchema,
@@ -190,6 +200,7 @@ export interface ResolvedPoolOptions {
   callTimeoutMs: number;
   createTimeoutMs: number;
   maxConcurrentCreatesPerEndpoint: number;
+  endpointOutageGraceMs: number;
   profiles: Record<string, SandboxProfile>;
   defaultProfile: string;
   placement: Required<PlacementOptions>;
@@ -213,6 +224,7 @@ export const ENV_OPTIONS: Readonly<Record<string, EnvSpec>> = {
   SANDFLEET_CALL_TIMEOUT_MS: { path: ["callTimeoutMs"], kind: "int" },
   SANDFLEET_CREATE_TIMEOUT_MS: { path: ["createTimeoutMs"], kind: "int" },
   SANDFLEET_MAX_CONCURRENT_CREATES_PER_ENDPOINT: { path: ["maxConcurrentCreatesPerEndpoint"], kind: "int" },
+  SANDFLEET_ENDPOINT_OUTAGE_GRACE_MS: { path: ["endpointOutageGraceMs"], kind: "int" },
   SANDFLEET_PLACEMENT_MODE: { path: ["placement", "mode"], kind: "string" },
   SANDFLEET_PLACEMENT_STRATEGY: { path: ["placement", "strategy"], kind: "string" },
   SANDFLEET_LOCAL_WEIGHT: { path: ["placement", "localWeight"], kind: "number" },
@@ -336,6 +348,7 @@ export function resolvePoolOptions(
     callTimeoutMs: o.callTimeoutMs,
     createTimeoutMs: o.createTimeoutMs,
     maxConcurrentCreatesPerEndpoint: o.maxConcurrentCreatesPerEndpoint,
+    endpointOutageGraceMs: o.endpointOutageGraceMs,
     profiles,
     defaultProfile,
     placement: o.placement,

@@ -47,6 +47,8 @@ export interface EndpointStatus {
   idle: number;
   acquired: number;
   creating: number;
+  /** Idle or leased sandboxes re-attaching their cut attach stream (a dockerd restart); idle ones are not handed out meanwhile. */
+  recovering: number;
   state: EndpointState;
   maxContainers: number;
   /** Why the last ping failed, while unresponsive. */
@@ -122,6 +124,8 @@ export class EndpointEntry {
   readonly known = new Map<string, { profile: string; state: InventoryEntry["state"]; containerId?: string }>();
   /** Remove containers of this pool id that the pool does not know, next time the endpoint answers. */
   needsReconcile = true;
+  /** When the endpoint stopped answering (its idle sandboxes are written off endpointOutageGraceMs later). */
+  lostAt: number | undefined;
   reconciling: Promise<void> | undefined;
 
   constructor(
@@ -296,6 +300,7 @@ export class Pool implements LeaseOwner {
         this.#discardIdle(pooled, "unhealthy");
         continue;
       }
+      if (pooled.session.recovering?.()) continue; // re-attaching its cut stream: usable again shortly
       const score = preferredAffinityScore(request.preferred, pooled.entry.labels, this.#options.placement.preferredWeightCap);
       if (score > bestScore) {
         bestScore = score;
@@ -419,7 +424,9 @@ export class Pool implements LeaseOwner {
   /** The refill step of one profile: idle + refills in flight up to minIdle (waiters' creates are not counted). */
   #refill(profile: string): void {
     const want = this.#options.minIdle[profile] ?? 0;
-    let have = this.#idle.get(profile)!.length;
+    // Idle sandboxes parked on an endpoint that does not take work (outage grace, draining) cannot be handed
+    // out: replace them elsewhere rather than letting the warm pool shrink.
+    let have = this.#idle.get(profile)!.filter((p) => p.entry.health.state === "ready").length;
     for (const job of this.#creates) if (job.profile === profile && (!job.origin || job.origin.settled)) have += 1;
     for (let deficit = want - have; deficit > 0; deficit--) {
       const entry = this.#place(profile, {});
@@ -500,7 +507,7 @@ export class Pool implements LeaseOwner {
     if (origin) origin.createsInFlight += 1;
 
     const labels = poolLabels(this.poolId, profile, entry.id, new Date(startedAt));
-    const { createTimeoutMs, callTimeoutMs } = this.#options;
+    const { createTimeoutMs, callTimeoutMs, endpointOutageGraceMs } = this.#options;
     const done = (outcome: string) => {
       entry.creating -= 1;
       this.#creates.delete(job);
@@ -522,7 +529,7 @@ export class Pool implements LeaseOwner {
     guard.unref();
 
     const chain = Promise.resolve()
-      .then(() => this.#startSession(entry.client, this.#options.profiles[profile]!, labels, { name, timeoutMs: createTimeoutMs, callTimeoutMs }))
+      .then(() => this.#startSession(entry.client, this.#options.profiles[profile]!, labels, { name, timeoutMs: createTimeoutMs, callTimeoutMs, reattachTimeoutMs: endpointOutageGraceMs }))
       .then(
         (session) => {
           if (guardFired) return this.#destroy(entry, name, session);
@@ -643,16 +650,24 @@ export class Pool implements LeaseOwner {
     if (!ok) this.metrics.errors.inc({ endpoint: entry.id, kind: "ping-failed" });
     const change = entry.health.record(ok, this.#now(), error);
     if (change === "lost") {
-      // Write off its idle sandboxes: nobody may get one, and removal is attempted without blocking anyone.
-      for (const [, list] of this.#idle) {
-        for (let i = list.length - 1; i >= 0; i--) {
-          if (list[i]!.entry === entry) this.#discardIdle(list.splice(i, 1)[0]!, "endpoint-lost");
-        }
-      }
+      // Nobody gets its idle sandboxes now (only ready endpoints hand out). They are written off once the
+      // outage outlasts endpointOutageGraceMs (#maintain), so a dockerd restart with live-restore keeps them.
+      entry.lostAt = this.#now();
+      if (this.#options.endpointOutageGraceMs === 0) this.#writeOffIdle(entry, "endpoint-lost");
       entry.needsReconcile = true;
     }
+    if (change === "recovered") entry.lostAt = undefined;
     if (ok && entry.needsReconcile && !this.#isClosing) void this.#reconcile(entry);
     if (change === "recovered") this.#schedulePump();
+  }
+
+  /** Destroys every idle sandbox of the endpoint; removal is attempted without blocking anyone. */
+  #writeOffIdle(entry: EndpointEntry, why: string): void {
+    for (const [, list] of this.#idle) {
+      for (let i = list.length - 1; i >= 0; i--) {
+        if (list[i]!.entry === entry) this.#discardIdle(list.splice(i, 1)[0]!, why);
+      }
+    }
   }
 
   /**
@@ -686,10 +701,18 @@ export class Pool implements LeaseOwner {
     return this.#track(run);
   }
 
-  /** Periodic: trim idle beyond minIdle after idleTimeoutMs, drop idle sandboxes whose channel died, retry creates. */
+  /**
+   * Periodic: write off idle sandboxes of endpoints down for longer than the outage grace, trim idle beyond
+   * minIdle after idleTimeoutMs, drop idle sandboxes whose channel died, retry creates.
+   */
   #maintain(): void {
     if (this.#isClosing) return;
     const now = this.#now();
+    for (const e of this.#entries) {
+      if (e.lostAt !== undefined && e.health.state === "unresponsive" && now - e.lostAt >= this.#options.endpointOutageGraceMs) {
+        this.#writeOffIdle(e, "endpoint-lost");
+      }
+    }
     for (const [profile, list] of this.#idle) {
       let surplus = list.length - (this.#options.minIdle[profile] ?? 0);
       for (let i = 0; i < list.length; i++) {
@@ -713,6 +736,9 @@ export class Pool implements LeaseOwner {
     let idle = 0;
     let acquired = 0;
     let creating = 0;
+    const recovering = new Map<EndpointEntry, number>();
+    const sessions = [...[...this.#idle.values()].flat(), ...[...this.#leases.values()].map((l) => l.pooled)];
+    for (const p of sessions) if (p.session.recovering?.()) recovering.set(p.entry, (recovering.get(p.entry) ?? 0) + 1);
     for (const e of this.#entries) {
       idle += e.idle;
       acquired += e.leased;
@@ -722,6 +748,7 @@ export class Pool implements LeaseOwner {
         idle: e.idle,
         acquired: e.leased,
         creating: e.creating,
+        recovering: recovering.get(e) ?? 0,
         state: e.health.state,
         maxContainers: e.maxContainers,
         ...(e.health.lastError ? { lastError: e.health.lastError } : {}),

@@ -31,6 +31,8 @@ export interface PoolSession {
   exec(argv: string[], options?: ExecOptions): Promise<ExecResult>;
   putFile(path: string, content: string | Buffer, options?: { mode?: number }): Promise<void>;
   healthy(): boolean;
+  /** True while the channel is being re-attached after its stream was cut (the sandbox is not handed out meanwhile). */
+  recovering?(): boolean;
   /** Closes the channel and force-removes the container; idempotent, never throws. */
   destroy(): Promise<void>;
 }
@@ -48,6 +50,8 @@ export interface StartSessionOptions {
   name: string;
   timeoutMs: number;
   callTimeoutMs: number;
+  /** How long a sandbox whose attach stream is cut tries to re-attach (the pool's endpointOutageGraceMs). */
+  reattachTimeoutMs: number;
 }
 
 export type StartSession = (

@@ -5,13 +5,14 @@
  */
 import { posix } from "node:path";
 import type { Duplex } from "node:stream";
-import { SandboxBrokenError } from "../errors";
+import { ExecInterruptedError, SandboxBrokenError } from "../errors";
 import type { EndpointClient } from "../docker/endpoint-client";
 import { singleFileTar } from "../docker/single-file-tar";
 import { sandboxContainerOptions } from "./container-spec";
 import { dockerExec } from "./docker-exec";
 import type { SandboxProfile } from "./profile";
-import { RunTimeout, ShellChannel } from "./shell-channel";
+import { reattachShell } from "./reattach";
+import { ChannelLostError, ChannelLostListener, RunTimeout, ShellChannel } from "./shell-channel";
 import {
   INTERRUPT_SIGNAL,
   newNonce,
@@ -48,6 +49,12 @@ export interface SandboxSessionStartOptions {
   timeoutMs?: number;
   /** Output kept per stream and command; beyond it output is dropped. @default 64 MiB */
   maxOutputBytes?: number;
+  /**
+   * When the attach stream is cut while the container keeps running (a dockerd restart with live-restore),
+   * keep trying to re-attach for this long before the sandbox counts as broken; 0 = broken at once.
+   * @default 30_000
+   */
+  reattachTimeoutMs?: number;
 }
 
 /** Time after the interrupt for the shell to report the killed command before the sandbox is written off. */
@@ -64,13 +71,20 @@ export class SandboxSession {
     const deadline = Date.now() + (options.timeoutMs ?? 30_000);
     const remaining = () => Math.max(1, deadline - Date.now());
     const maxOutputBytes = options.maxOutputBytes ?? 64 * 1024 * 1024;
+    const reattachTimeoutMs = options.reattachTimeoutMs ?? 30_000;
+    // The channel exists before the session does; its loss is forwarded once the session is there.
+    let session: SandboxSession | undefined;
+    const onLost: ChannelLostListener = (reason, inFlight) => session?.onChannelLost(reason, inFlight);
     let containerId: string | undefined;
     try {
       if (profile.shell !== null) {
         try {
           containerId = await create(client, profile, labels, options.name, false, remaining());
-          const { channel, capabilities } = await openShellChannel(client, containerId, maxOutputBytes, remaining());
-          return new SandboxSession(client, containerId, profile, maxOutputBytes, channel, capabilities);
+          const { channel, capabilities } = await openShellChannel(client, containerId, maxOutputBytes, onLost, remaining());
+          session = new SandboxSession(client, containerId, profile, maxOutputBytes, reattachTimeoutMs, channel, capabilities);
+          // Lost between the probe and now (nothing was in flight): start re-attaching like any later loss.
+          if (!channel.open) session.onChannelLost(channel.closedReason ?? "attach stream closed", false);
+          return session;
         } catch (err) {
           if (!containerId || !(await shellIsMissing(client, containerId, err))) throw err;
           await client.removeContainer(containerId);
@@ -79,7 +93,7 @@ export class SandboxSession {
       }
       containerId = await create(client, profile, labels, options.name, true, remaining());
       await client.call("start container", (docker) => docker.getContainer(containerId!).start(), remaining());
-      return new SandboxSession(client, containerId, profile, maxOutputBytes, undefined, undefined);
+      return new SandboxSession(client, containerId, profile, maxOutputBytes, 0, undefined, undefined);
     } catch (err) {
       // Nothing half-created: the container goes, whatever failed.
       if (containerId) await client.removeContainer(containerId).catch(() => undefined);
@@ -91,13 +105,18 @@ export class SandboxSession {
   private queue: Promise<unknown> = Promise.resolve();
   private destroyed = false;
   private broken: string | undefined;
+  /** Set while a new attach stream is being opened after the last one was cut; resolves when usable again. */
+  private reattaching: Promise<void> | undefined;
+  /** How many times the channel was re-opened after a cut stream (for tests and diagnostics). */
+  reattachCount = 0;
 
   private constructor(
     private readonly client: EndpointClient,
     readonly containerId: string,
     private readonly profile: SandboxProfile,
     private readonly maxOutputBytes: number,
-    private readonly channel: ShellChannel | undefined,
+    private readonly reattachTimeoutMs: number,
+    private channel: ShellChannel | undefined,
     private readonly capabilities: ShellCapabilities | undefined,
   ) {
     this.endpointId = client.id;
@@ -108,10 +127,49 @@ export class SandboxSession {
     return this.channel !== undefined;
   }
 
-  /** Channel open (or no channel needed) and nothing has broken the sandbox. */
+  /** Channel open or being re-attached (or no channel needed), and nothing has broken the sandbox. */
   healthy(): boolean {
     if (this.destroyed || this.broken) return false;
+    if (this.reattaching) return true;
     return this.channel ? this.channel.open : true;
+  }
+
+  /** The attach stream was cut and a new one is being opened: commands wait for it (bounded by reattachTimeoutMs). */
+  recovering(): boolean {
+    return this.reattaching !== undefined && !this.destroyed && !this.broken;
+  }
+
+  /**
+   * @internal The channel's stream was cut from the far side. Re-attach when allowed (the container may well
+   * still run: a dockerd restart with live-restore); otherwise, or when that fails in time, the sandbox is broken.
+   */
+  onChannelLost(reason: string, commandInFlight: boolean): void {
+    if (this.destroyed || this.broken || this.reattaching) return;
+    if (this.reattachTimeoutMs <= 0) {
+      this.broken = reason;
+      return;
+    }
+    const started = Date.now();
+    const attempt = reattachShell(this.client, {
+      containerId: this.containerId,
+      maxOutputBytes: this.maxOutputBytes,
+      deadline: started + this.reattachTimeoutMs,
+      interruptInFlight: commandInFlight,
+      onLost: (r, inFlight) => this.onChannelLost(r, inFlight),
+      cancelled: () => this.destroyed,
+    }).then(
+      (channel) => {
+        this.reattaching = undefined;
+        if (this.destroyed) return channel.close("sandbox destroyed");
+        this.channel = channel;
+        this.reattachCount += 1;
+      },
+      (err: Error) => {
+        this.reattaching = undefined;
+        this.broken = `${reason}; ${err.message} (tried for ${Date.now() - started} ms)`;
+      },
+    );
+    this.reattaching = attempt;
   }
 
   /** Runs argv (no shell interpretation) and returns its exact output and exit code. Commands run one at a time. */
@@ -128,6 +186,7 @@ export class SandboxSession {
     const bytes = typeof content === "string" ? Buffer.from(content, "utf8") : content;
     const mode = options.mode ?? 0o644;
     return this.serialised(async () => {
+      await this.reattaching;
       this.assertUsable();
       if (this.channel && this.capabilities && (this.capabilities.base64 || !bytes.includes(0))) {
         const nonce = newNonce();
@@ -167,6 +226,7 @@ export class SandboxSession {
   }
 
   private async execNow(argv: string[], options: ExecOptions): Promise<ExecResult> {
+    await this.reattaching;
     this.assertUsable();
     if (argv.length === 0) throw new Error("exec needs a command: argv is empty");
     const stdin = options.stdin === undefined ? undefined : typeof options.stdin === "string" ? Buffer.from(options.stdin, "utf8") : options.stdin;
@@ -231,13 +291,20 @@ export class SandboxSession {
   }
 
   private async runOnChannel(program: string, nonce: string, timeout: RunTimeout | undefined) {
+    const channel = this.channel!;
     try {
-      const result = await this.channel!.run(program, nonce, timeout);
-      if (result.abandoned) this.broken = this.channel!.closedReason ?? "channel abandoned";
+      const result = await channel.run(program, nonce, timeout);
+      if (result.abandoned) this.broken = channel.closedReason ?? "channel abandoned";
       return result;
     } catch (err) {
-      this.broken = (err as Error).message;
-      throw new SandboxBrokenError(this.containerId, `${(err as Error).message}`);
+      // The stream was cut under this command: its outcome is unknown whatever happens next. Say so once the
+      // re-attach (started by the channel's loss) has settled, so the error tells whether the sandbox is usable.
+      if (err instanceof ChannelLostError && this.reattaching) {
+        await this.reattaching;
+        if (!this.broken && !this.destroyed) throw new ExecInterruptedError(this.containerId, err.message);
+      }
+      this.broken ??= (err as Error).message;
+      throw new SandboxBrokenError(this.containerId, this.broken);
     }
   }
 
@@ -270,7 +337,7 @@ async function create(
 }
 
 /** Attach first (so no byte is lost), then start, then probe the shell: the sandbox is usable once this resolves. */
-async function openShellChannel(client: EndpointClient, containerId: string, maxOutputBytes: number, timeoutMs: number) {
+async function openShellChannel(client: EndpointClient, containerId: string, maxOutputBytes: number, onLost: ChannelLostListener, timeoutMs: number) {
   const deadline = Date.now() + timeoutMs;
   const remaining = () => Math.max(1, deadline - Date.now());
   const stream = (await client.call(
@@ -278,7 +345,7 @@ async function openShellChannel(client: EndpointClient, containerId: string, max
     (docker) => docker.getContainer(containerId).attach({ stream: true, stdin: true, stdout: true, stderr: true, hijack: true }),
     remaining(),
   )) as Duplex;
-  const channel = new ShellChannel(stream, maxOutputBytes);
+  const channel = new ShellChannel(stream, maxOutputBytes, onLost);
   try {
     await client.call("start container", (docker) => docker.getContainer(containerId).start(), remaining());
     const nonce = newNonce();

@@ -1,6 +1,10 @@
 /**
  * The persistent attach stream into a sandbox's shell: programs go in on stdin, output comes back multiplexed.
  * One command at a time (the session serialises); the channel only frames, it never interprets output.
+ *
+ * A channel is one stream: when the stream is cut from the far side (dockerd restarted, connection reset) the
+ * channel is dead for good and reports it through `onLost`; the session may then open a new channel on the same
+ * container (see reattach.ts). A command in flight at that moment rejects with {@link ChannelLostError}.
  */
 import type { Duplex } from "node:stream";
 import { DockerStreamDemuxer } from "../docker/multiplexed-stream";
@@ -24,6 +28,14 @@ export interface RunTimeout {
   graceMs: number;
 }
 
+/** The attach stream was cut from the far side (not closed by the host); the command's end was never seen. */
+export class ChannelLostError extends Error {
+  override name = "ChannelLostError";
+}
+
+/** Why the stream ended, and whether a command was running then (its outcome is unknown). */
+export type ChannelLostListener = (reason: string, commandInFlight: boolean) => void;
+
 interface PendingRun {
   stdout: EndMarkerScanner;
   stderr: EndMarkerScanner;
@@ -40,12 +52,14 @@ export class ShellChannel {
   constructor(
     private readonly stream: Duplex,
     private readonly maxOutputBytes: number,
+    /** Called once when the stream is cut from the far side (never after {@link close}). */
+    private readonly onLost?: ChannelLostListener,
   ) {
     this.demuxer = new DockerStreamDemuxer((which, payload) => this.onOutput(which, payload));
     stream.on("data", (chunk: Buffer) => this.demuxer.push(chunk));
-    stream.on("error", (err) => this.break(`attach stream failed: ${err.message}`));
-    stream.on("end", () => this.break("the sandbox's shell ended (attach stream closed)"));
-    stream.on("close", () => this.break("attach stream closed"));
+    stream.on("error", (err) => this.lose(`attach stream failed: ${err.message}`));
+    stream.on("end", () => this.lose("the sandbox's shell ended (attach stream closed)"));
+    stream.on("close", () => this.lose("attach stream closed"));
   }
 
   get open(): boolean {
@@ -96,7 +110,7 @@ export class ShellChannel {
     });
   }
 
-  /** Closes the attach stream (the shell sees EOF and exits, which stops the container). */
+  /** Closes the attach stream. The container's stdin stays open (StdinOnce is false), so the shell lives on. */
   close(reason = "closed"): void {
     this.break(reason);
     this.stream.destroy();
@@ -120,14 +134,22 @@ export class ShellChannel {
     }
   }
 
-  private break(reason: string): void {
+  /** The far side cut the stream. The owner hears of it before the command's rejection is handled (a microtask later). */
+  private lose(reason: string): void {
+    if (this.brokenReason) return;
+    const commandInFlight = this.pending !== undefined;
+    this.break(reason, new ChannelLostError(reason));
+    this.onLost?.(reason, commandInFlight);
+  }
+
+  private break(reason: string, error: Error = new Error(reason)): void {
     if (this.brokenReason) return;
     this.brokenReason = reason;
     const pending = this.pending;
     this.pending = undefined;
     if (pending) {
       if (pending.timer) clearTimeout(pending.timer);
-      pending.reject(new Error(reason));
+      pending.reject(error);
     }
   }
 }

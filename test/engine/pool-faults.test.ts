@@ -15,6 +15,8 @@ import { ensureBusyboxImage } from "../support/images";
 const support = dockerdSupport();
 const profiles = { default: { image: "sandfleet-test/busybox:latest" } };
 const HEALTH_INTERVAL_MS = 1_000;
+/** Short outage grace: these daemons run without live-restore, so nothing comes back; idle ones go after it. */
+const OUTAGE_GRACE_MS = 1_500;
 
 describe.skipIf(!support.ok)("pool under faults", () => {
   let daemons: TestDaemon[] = [];
@@ -107,6 +109,7 @@ describe.skipIf(!support.ok)("pool under faults", () => {
       callTimeoutMs: 2_000,
       createTimeoutMs: 10_000,
       maxConcurrentCreatesPerEndpoint: 1,
+      endpointOutageGraceMs: OUTAGE_GRACE_MS,
     });
     const [fa, fb] = daemons as [TestDaemon, TestDaemon, TestDaemon];
     const on = (name: string) => ({ affinity: { matchExpressions: [{ key: "daemon", operator: "In" as const, values: [name] }] }, timeoutMs: 30_000 });
@@ -123,6 +126,8 @@ describe.skipIf(!support.ok)("pool under faults", () => {
       console.log(`frozen endpoint marked unresponsive after ${markedAfter} ms (health interval ${HEALTH_INTERVAL_MS} ms)`);
       expect(markedAfter).toBeLessThanOrEqual(2 * HEALTH_INTERVAL_MS);
       await waitFor(() => pool.status().byEndpoint["test-fa"]!.state === "unresponsive", 3 * HEALTH_INTERVAL_MS);
+      // Their idle sandboxes are parked for the outage grace (never handed out), then written off.
+      await waitFor(() => pool.status().byEndpoint["test-fa"]!.idle + pool.status().byEndpoint["test-fb"]!.idle === 0, OUTAGE_GRACE_MS + 2 * HEALTH_INTERVAL_MS);
 
       const status = pool.status();
       expect(status.health).toBe("degraded");

@@ -39,6 +39,8 @@ export interface TestDaemonOptions {
   tls?: LocalDockerTls;
   /** The daemon's default runtime. @default "runc" (sandboxes must ask for runsc explicitly) */
   defaultRuntime?: "runc" | "runsc";
+  /** daemon.json `live-restore` (as on real servers): containers keep running while dockerd restarts. @default false */
+  liveRestore?: boolean;
 }
 
 export interface TestDaemon {
@@ -57,7 +59,9 @@ export interface TestDaemon {
   thaw(): void;
   /** SIGKILL the daemon (a crashed host). */
   kill(): Promise<void>;
-  /** Start it again on the same port and data root after `kill()` or `stop()`. */
+  /** SIGTERM the daemon and wait for it to exit, leaving its containers (with liveRestore they keep running). */
+  terminate(): Promise<void>;
+  /** Start it again on the same port and data root after `kill()`, `terminate()` or `stop()`. */
   restart(): Promise<void>;
   /** Stops the daemon, removes its containers' leftovers and its directories. */
   stop(): Promise<void>;
@@ -109,6 +113,7 @@ export async function startTestDaemon(options: TestDaemonOptions): Promise<TestD
     JSON.stringify({
       runtimes: { runsc: { path: "/usr/bin/runsc", runtimeArgs: TEST_RUNSC_ARGS } },
       "default-runtime": options.defaultRuntime ?? "runc",
+      ...(options.liveRestore ? { "live-restore": true } : {}),
     }),
   );
   const port = await freePort();
@@ -181,6 +186,13 @@ export async function startTestDaemon(options: TestDaemonOptions): Promise<TestD
         } catch {
           /* already gone */
         }
+        await waitForExit(child);
+      }
+    },
+    async terminate() {
+      if (child?.pid && child.exitCode === null && child.signalCode === null) {
+        process.kill(child.pid, "SIGCONT");
+        process.kill(child.pid, "SIGTERM");
         await waitForExit(child);
       }
     },
