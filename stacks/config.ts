@@ -15,6 +15,7 @@ import {
 import { DEFAULT_SANDBOX_DNS, MAX_SANDBOX_DNS, sandboxDnsProblem } from "../cloud-init/sandbox-dns";
 import { checkCidr, isPrivateIpv4Range, parseIpv4Cidr } from "../components/fleet/ip-cidr";
 import { POOL_NAME_PATTERN } from "../components/fleet/naming";
+import { DEFAULT_ROLLOUT_WAVES } from "../components/post-boot/rollout-waves";
 import type { ProviderName } from "../components/provider";
 import { providerRegistry, type ProviderRegistry } from "./providers";
 
@@ -195,6 +196,11 @@ const tlsSchema = z
     validityHours: int(24, MAX_CA_LEAF_VALIDITY_HOURS, `use 24 to ${MAX_CA_LEAF_VALIDITY_HOURS} hours (the CA lives 10 years)`).default(8760),
     /** Bump to re-issue every server and client cert (and their keys) on the next `pulumi up`. @default 0 */
     epoch: int(0, 1_000_000, "use a whole number of 0 or more").default(0),
+    /**
+     * In how many waves each pool's post-boot TLS step (a dockerd restart) rolls out: `ceil(count / waves)`
+     * servers of a pool at a time. 1 = all at once. @default 4
+     */
+    rolloutWaves: int(1, MAX_SERVERS_PER_POOL, `use 1 (all servers of a pool at once) to ${MAX_SERVERS_PER_POOL} (one server at a time)`).default(DEFAULT_ROLLOUT_WAVES),
   })
   .strict();
 
@@ -414,7 +420,7 @@ export interface StackConfig {
     prePullImages: string[];
     sandboxDns: string[];
   };
-  tls: { validityHours: number; epoch: number };
+  tls: { validityHours: number; epoch: number; rolloutWaves: number };
   protection: { deleteProtection: boolean; retainVolumes: boolean };
   /** `sandfleet:<provider>` sections, validated by each provider's schema (defaults applied). */
   providers: ProviderConfigs;

@@ -90,8 +90,11 @@ export interface SandboxFleetArgs {
   readonly pools: readonly WorkspacePoolOptions[];
   /** Docker and gVisor settings of every server. */
   readonly docker: DockerHostSettings;
-  /** Leaf cert validity and rotation epoch. @default { validityHours: 8760, epoch: 0 } */
-  readonly tls?: { readonly validityHours?: number; readonly epoch?: number };
+  /**
+   * Leaf cert validity, rotation epoch, and in how many waves each pool's post-boot TLS step (a dockerd
+   * restart) rolls out. @default { validityHours: 8760, epoch: 0, rolloutWaves: 4 }
+   */
+  readonly tls?: { readonly validityHours?: number; readonly epoch?: number; readonly rolloutWaves?: number };
   /** @default { deleteProtection: false, retainVolumes: false } */
   readonly protection?: ProtectionOptions;
   /** Cloudflare DNS records. @default none */

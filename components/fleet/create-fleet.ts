@@ -10,6 +10,7 @@ import type { Endpoint, EndpointRegistry } from "../../runtime/registry/schema";
 import { FleetDns } from "../dns/fleet-dns";
 import { HostReadiness } from "../post-boot/host-readiness";
 import { PostBootStep, tlsBundle } from "../post-boot/post-boot-step";
+import { rolloutPredecessor, rolloutWaveSize } from "../post-boot/rollout-waves";
 import { sshConnection } from "../post-boot/ssh-connection";
 import type { HostNetworkHints, ProviderName, ProviderSite, ProvisionedPlatform, ProvisionedServer, ServerSpec } from "../provider";
 import { endpointRegistryOutput } from "../registry/endpoint-registry";
@@ -160,10 +161,20 @@ export function createSandboxFleet(name: string, args: SandboxFleetArgs, parent:
   );
 
   // Post-boot: TLS material over SSH, through the platform when a server has no public address.
+  // Each run restarts dockerd, so within a pool the steps roll out in waves: server i waits for the step of
+  // server i - waveSize (a rotation never takes a whole pool's Docker API down at once; a failing wave stops
+  // its pool's rollout). Pools roll independently. On first creation this costs little: cloud-init runs on
+  // every server in parallel from boot, independently of these steps, so by the time a later wave's turn
+  // comes its servers have finished cloud-init and the step takes seconds.
+  const stepsByPool = new Map<string, PostBootStep[]>();
   const steps = workspaces.map((w) => {
     const user = sshUserOf(w.site);
     const cert = dockerTls.servers[w.planned.name];
-    return new PostBootStep(
+    const poolSteps = stepsByPool.get(w.pool.name) ?? [];
+    stepsByPool.set(w.pool.name, poolSteps);
+    const waveSize = rolloutWaveSize(w.pool.count, args.tls?.rolloutWaves);
+    const predecessor = rolloutPredecessor(poolSteps.length, waveSize);
+    const step = new PostBootStep(
       `${name}-${w.planned.name}-post-boot`,
       {
         role: "workspace",
@@ -183,9 +194,12 @@ export function createSandboxFleet(name: string, args: SandboxFleetArgs, parent:
         sudo: user !== "root",
         triggers: [dockerTls.caCertPem, cert.certPem],
         dependsOn: [w.provisioned.server, ...w.provisioned.readyDependencies, ...(w.sameNetwork ? [platform.server] : [])],
+        after: predecessor === undefined ? [] : [poolSteps[predecessor]],
       },
       { parent },
     );
+    poolSteps.push(step);
+    return step;
   });
 
   // The registry: only servers whose post-boot step reported success.

@@ -39,6 +39,12 @@ export interface PostBootStepArgs {
   readonly triggers: pulumi.Input<string>[];
   /** Resources that must exist first: the server, its volume attachment, its IP assignment. */
   readonly dependsOn: pulumi.Input<pulumi.Resource>[];
+  /**
+   * Steps that must have run (and succeeded) before this one restarts dockerd: the previous rollout wave of
+   * the same pool (see `rollout-waves.ts`). Only the run waits; the script copy does not restart anything.
+   * @default [] (runs as soon as its own server is ready)
+   */
+  readonly after?: readonly PostBootStep[];
 }
 
 const digestOf = (value: pulumi.Input<string>) =>
@@ -75,7 +81,7 @@ export class PostBootStep extends pulumi.ComponentResource {
         // Keep a failed step's output visible in `pulumi up`, without key material (only stdin holds it).
         logging: "stdoutAndStderr",
       },
-      { parent: this, dependsOn: [this.copyScript], additionalSecretOutputs: ["stdin"] },
+      { parent: this, dependsOn: [this.copyScript, ...(args.after ?? []).map((step) => step.run)], additionalSecretOutputs: ["stdin"] },
     );
     this.stdout = this.run.stdout;
     this.report = this.run.stdout.apply(parsePostBootReport);

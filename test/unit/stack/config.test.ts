@@ -53,7 +53,7 @@ describe("the stack config", () => {
     expect(c.platform.loadBalancer).toMatchObject({ enabled: false, healthCheckPort: 80 });
     expect(c.pools[0]).toMatchObject({ provider: "hetzner", location: "fsn1", weight: 1, volumeGb: 0, spot: false, spread: true, draining: false, labels: { tier: "standard" } });
     expect(c.docker).toEqual({ packageSource: "upstream", gvisorPlatform: "systrap", gvisorNetwork: "sandbox", prePullImages: [], sandboxDns: ["1.1.1.1", "9.9.9.9"] });
-    expect(c.tls).toEqual({ validityHours: 8760, epoch: 0 });
+    expect(c.tls).toEqual({ validityHours: 8760, epoch: 0, rolloutWaves: 4 });
     expect(c.protection).toEqual({ deleteProtection: false, retainVolumes: false });
     expect(c.providers.hetzner).toMatchObject({ image: "debian-12" });
   });
@@ -155,6 +155,10 @@ describe("every invalid value fails naming the key, the rule and the fix", () =>
   it("rejects an image reference that is not one", () => expectRejected(withKey("docker", { prePullImages: ["Python 3"] }), "sandfleet:docker.prePullImages.0: must be an image reference"));
   it("rejects a TLS validity beyond the CA's", () => expectRejected(withKey("tls", { validityHours: 100000 }), "sandfleet:tls.validityHours: use 24 to 43800 hours"));
   it("rejects a negative TLS epoch", () => expectRejected(withKey("tls", { epoch: -1 }), "sandfleet:tls.epoch: use a whole number of 0 or more"));
+  it("rejects zero or fractional TLS rollout waves", () => {
+    expectRejected(withKey("tls", { rolloutWaves: 0 }), "sandfleet:tls.rolloutWaves: use 1 (all servers of a pool at once) to 240 (one server at a time)");
+    expectRejected(withKey("tls", { rolloutWaves: 2.5 }), "sandfleet:tls.rolloutWaves: must be a whole number");
+  });
   it("rejects a private key among the SSH public keys", () =>
     expectRejected(withKey("sshPublicKeys", ["-----BEGIN OPENSSH PRIVATE KEY-----\nabc"]), "sandfleet:sshPublicKeys.0: is a private key"));
   it("rejects an SSH public key that is not OpenSSH", () => expectRejected(withKey("sshPublicKeys", ["AAAAC3NzaC1lZDI1NTE5"]), "sandfleet:sshPublicKeys.0: is not an OpenSSH public key"));

@@ -12,8 +12,9 @@
  * The outputs themselves still come from the shared per-provider tables (test/support/mock-outputs).
  *
  * It also records the resource options the engine receives (protect, retainOnDelete, ignoreChanges,
- * deleteBeforeReplace, replacementTrigger), which Pulumi's `Mocks.newResource` does not pass on: the mock
- * monitor's `registerResource` sees the full request, so it is wrapped to read them.
+ * deleteBeforeReplace, replacementTrigger) and the resource's direct dependencies, which Pulumi's
+ * `Mocks.newResource` does not pass on: the mock monitor's `registerResource` sees the full request, so it
+ * is wrapped to read them.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { computedOutputs, mockCalls } from "../../../support/mock-outputs";
@@ -32,6 +33,12 @@ export interface RecordedOptions {
 
 export interface UpdateResource extends RecordedResource {
   options: RecordedOptions;
+  /**
+   * Names of the resources this one depends on directly, explicit (`dependsOn`, components expanded to their
+   * resources) and implicit (outputs used as inputs) alike: what the engine orders the update by. Kept out
+   * of `options` because a changed dependency is no diff in `pulumi preview`.
+   */
+  dependencies: string[];
 }
 
 export interface UpdateRecorder extends MockRecorder {
@@ -80,6 +87,7 @@ interface GrpcRequest {
   getDeletebeforereplace(): boolean;
   getIgnorechangesList(): string[];
   getReplacementTrigger(): { toJavaScript(): unknown } | undefined;
+  getDependenciesList(): string[];
   hasProtect?(): boolean;
   hasRetainondelete?(): boolean;
 }
@@ -90,6 +98,7 @@ export function installUpdateMocks(options: { stack: string; config: Record<stri
   for (const [key, value] of Object.entries(options.config)) config[key] = typeof value === "string" ? value : JSON.stringify(value);
   pulumi.runtime.setAllConfig(config, []);
   const pendingOptions = new Map<string, RecordedOptions>();
+  const pendingDependencies = new Map<string, string[]>();
   const numbers = new Map<number, string>();
   pulumi.runtime.setMocks(
     {
@@ -103,7 +112,8 @@ export function installUpdateMocks(options: { stack: string; config: Record<stri
         const computed = computedOutputs(args, n);
         const id: string = computed.__id ?? `${args.name}-id`;
         const state = { ...args.inputs, ...computed };
-        resources.push({ type: args.type, name: args.name, inputs: args.inputs, state, id, provider: args.provider, options: recordedOptions });
+        const dependencies = pendingDependencies.get(key) ?? [];
+        resources.push({ type: args.type, name: args.name, inputs: args.inputs, state, id, provider: args.provider, options: recordedOptions, dependencies });
         return { id, state };
       },
       call(args) {
@@ -127,6 +137,8 @@ export function installUpdateMocks(options: { stack: string; config: Record<stri
       ignoreChanges: req.getIgnorechangesList(),
       ...(trigger ? { replacementTrigger: trigger.toJavaScript() } : {}),
     });
+    // A URN ends in `::<name>`; names are unique in these programs.
+    pendingDependencies.set(`${req.getType()}::${req.getName()}`, [...new Set(req.getDependenciesList().map((urn) => urn.slice(urn.lastIndexOf("::") + 2)))].sort());
     return register(req, callback);
   };
   return {
