@@ -1,11 +1,13 @@
 /**
  * createPool(): validates the options (and the registry), opens one Docker client per endpoint, runs the first
- * health round, removes what an earlier instance with the same pool id left behind, and starts the refill.
+ * health round, removes what an earlier instance with the same pool id left behind, and starts the refill
+ * (and, with `watchRegistryFile`, the watch of the registry file).
  * Nothing half-created: if any step fails, the clients opened so far are closed before the error is thrown.
  */
 import { readRegistryFile } from "../registry/schema";
-import type { EndpointRegistry } from "../registry/schema";
+import type { Endpoint, EndpointRegistry, RegistryTls } from "../registry/schema";
 import { EndpointClient } from "../docker/endpoint-client";
+import { InvalidOptionsError } from "../errors";
 import { SandboxSession } from "../sandbox/sandbox-session";
 import { CreateCircuitBreaker } from "./circuit-breaker";
 import { EndpointHealth } from "./health";
@@ -27,6 +29,9 @@ export async function createPool(options: PoolOptions, dependencies: PoolDepende
   const remoteClient = dependencies.remoteClient ?? ((endpoint, tls, o) => EndpointClient.remote(endpoint, tls, o));
   const localClient = dependencies.localClient ?? ((socketPath, o) => EndpointClient.local(socketPath, o));
   const breaker = () => new CreateCircuitBreaker(resolved.circuitBreaker);
+  const newRemoteClient = (endpoint: Endpoint, tls: RegistryTls) => remoteClient(endpoint, tls, clientOptions);
+  const remoteEntry = (endpoint: Endpoint, tls: RegistryTls) =>
+    new EndpointEntry(endpoint.id, endpoint, endpointMatchLabels(endpoint), endpoint.weight, endpoint.maxContainers, newRemoteClient(endpoint, tls), new EndpointHealth(endpoint.draining === true), breaker());
   const lock = acquireInstanceLock(poolId);
 
   const entries: EndpointEntry[] = [];
@@ -35,11 +40,9 @@ export async function createPool(options: PoolOptions, dependencies: PoolDepende
     const { mode } = resolved.placement;
     if (mode !== "local") {
       for (const endpoint of registry.endpoints) {
-        const client = remoteClient(endpoint, registry.tls, clientOptions);
-        opened.push(client);
-        entries.push(
-          new EndpointEntry(endpoint.id, endpoint, endpointMatchLabels(endpoint), endpoint.weight, endpoint.maxContainers, client, new EndpointHealth(endpoint.draining === true), breaker()),
-        );
+        const entry = remoteEntry(endpoint, registry.tls);
+        opened.push(entry.client);
+        entries.push(entry);
       }
     }
     if (mode !== "remote") {
@@ -50,7 +53,7 @@ export async function createPool(options: PoolOptions, dependencies: PoolDepende
       entries.push(new EndpointEntry("local", undefined, labels, p.localWeight, p.localMaxContainers, client, new EndpointHealth(false), breaker()));
     }
     if (entries.length === 0) {
-      throw new (await import("../errors")).InvalidOptionsError(
+      throw new InvalidOptionsError(
         `the registry of stack "${registry.stack}" has no endpoints and placement.mode is "remote"; add workspace servers to the stack or use placement.mode "hybrid" or "local"`,
       );
     }
@@ -63,8 +66,18 @@ export async function createPool(options: PoolOptions, dependencies: PoolDepende
       now: dependencies.now ?? Date.now,
       random: dependencies.random ?? Math.random,
       onClosed: () => lock.release(),
+      remoteEntry,
+      remoteClient: newRemoteClient,
     });
     await pool.start();
+    if (resolved.watchRegistryFile) {
+      try {
+        pool.watchRegistryFile(resolved.registryFile!);
+      } catch (err) {
+        await pool.close();
+        throw new InvalidOptionsError(`watchRegistryFile: cannot watch ${resolved.registryFile} (${(err as Error).message}); check that its directory exists and is readable, or turn the option off`);
+      }
+    }
     return pool;
   } catch (err) {
     for (const client of opened) client.close();

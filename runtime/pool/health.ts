@@ -17,7 +17,8 @@ export class EndpointHealth {
   lastCheckedAt: number | undefined;
   lastReadyAt: number | undefined;
 
-  constructor(readonly draining: boolean) {}
+  /** From the registry; changed by a registry update (or set when the endpoint left the registry). */
+  constructor(public draining: boolean) {}
 
   get state(): EndpointState {
     if (this.draining) return "draining";

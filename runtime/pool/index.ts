@@ -1,6 +1,7 @@
 export { createPool } from "./create-pool";
 export { Pool } from "./pool";
-export type { AcquireOptions, PoolStatus, EndpointStatus, InventoryEntry } from "./pool";
+export type { AcquireOptions, PoolStatus, EndpointStatus, InventoryEntry, RegistryStatus } from "./pool";
+export type { RegistryUpdateResult } from "./registry-update";
 export { Sandbox } from "./sandbox";
 export type { LeaseState } from "./sandbox";
 export type { PoolOptions, PlacementOptions, PlacementMode, CircuitBreakerOptions } from "./options";

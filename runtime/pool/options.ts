@@ -75,6 +75,14 @@ export interface PoolOptions {
   /** Path of the registry JSON file. Either this or `registry`. */
   registryFile?: string;
   /**
+   * Re-read `registryFile` when it changes (fs.watch on its directory, debounced) and apply it like
+   * `pool.updateRegistry()`: draining, added and removed endpoints, rotated client certs, without a restart.
+   * A file that fails to read or validate is ignored (the pool keeps its registry) and reported in
+   * `status().registry.reloadError`, the errors metric and a process warning. Needs `registryFile`.
+   * @default false
+   */
+  watchRegistryFile?: boolean;
+  /**
    * Identifies this pool's containers (label `dev.sandfleet.pool`). A restarted pool with the same id removes
    * what its predecessor left behind, so two live pools must never share an id (createPool refuses an id that
    * a live process on this host holds; pools on different hosts need distinct ids — the default includes the hostname).
@@ -152,6 +160,7 @@ export const poolOptionsSchema = z
   .object({
     registry: z.unknown().optional(),
     registryFile: z.string().min(1).optional(),
+    watchRegistryFile: z.boolean().default(false),
     poolId: z
       .string()
       .regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, "must be lower-case letters, digits, '.', '_' or '-' (max 63), as it is a label value and part of container names")
@@ -187,6 +196,7 @@ export const poolOptionsSchema = z
 export interface ResolvedPoolOptions {
   registry: EndpointRegistry | undefined;
   registryFile: string | undefined;
+  watchRegistryFile: boolean;
   poolId: string | undefined;
   /** Per profile name. */
   minIdle: Record<string, number>;
@@ -303,6 +313,9 @@ export function resolvePoolOptions(
     );
   }
   const registry = o.registry === undefined ? undefined : parseRegistry(o.registry, "options.registry");
+  if (o.watchRegistryFile && o.registryFile === undefined) {
+    throw new InvalidOptionsError("invalid pool options: watchRegistryFile needs registryFile (an inline registry has no file to watch; call pool.updateRegistry() instead)");
+  }
 
   const rawProfiles = o.profiles ?? {};
   if (Object.keys(rawProfiles).length === 0) {
@@ -336,6 +349,7 @@ export function resolvePoolOptions(
   return {
     registry,
     registryFile: o.registryFile,
+    watchRegistryFile: o.watchRegistryFile,
     poolId: o.poolId,
     minIdle,
     maxTotal: o.maxTotal,

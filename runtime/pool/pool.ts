@@ -21,14 +21,17 @@ import {
   PoolClosedError,
   PoolExhaustedError,
 } from "../errors";
-import type { Endpoint, EndpointRegistry } from "../registry/schema";
+import { parseRegistry, readRegistryFile } from "../registry/schema";
+import type { Endpoint, EndpointRegistry, RegistryTls } from "../registry/schema";
 import { preferredAffinityScore, preferredAffinitySchema, PreferredAffinityTerm, RequiredAffinity, requiredAffinityMatches, requiredAffinitySchema } from "./affinity";
 import { CreateCircuitBreaker } from "./circuit-breaker";
 import { EndpointHealth, HealthMonitor } from "./health";
 import { poolLabels, poolSelector } from "./labels";
 import { MetricsSnapshot, PoolMetrics } from "./metrics";
 import type { ResolvedPoolOptions } from "./options";
-import { EndpointState, EndpointView, placeSandbox, PlacementRequest, RejectionReason } from "./placement";
+import { endpointMatchLabels, EndpointState, EndpointView, placeSandbox, PlacementRequest, RejectionReason } from "./placement";
+import { assertSameStack, planRegistryUpdate, RegistryUpdateResult } from "./registry-update";
+import { RegistryFileWatcher } from "./registry-watcher";
 import { LeaseOwner, Sandbox } from "./sandbox";
 import type { PoolEndpointClient, PoolSession, StartSession } from "./session";
 
@@ -56,6 +59,20 @@ export interface EndpointStatus {
   /** Create circuit breaker: consecutive failed creates and, while backing off, when the next trial is allowed. */
   createFailures: number;
   backingOffUntil?: string;
+  /** The endpoint left the registry: it is dropped once its leased sandboxes are released. */
+  removed?: true;
+}
+
+export interface RegistryStatus {
+  stack: string;
+  endpoints: number;
+  /** When the registry in use was loaded (createPool or the last successful update). */
+  updatedAt: string;
+  /** The registry file is watched (watchRegistryFile). */
+  watching: boolean;
+  /** Why the last reload of the watched file was ignored; cleared by the next successful one. */
+  reloadError?: string;
+  reloadErrorAt?: string;
 }
 
 export interface PoolStatus {
@@ -71,6 +88,7 @@ export interface PoolStatus {
   /** "ok": every endpoint ready; "degraded": some not ready; "down": none ready. */
   health: "ok" | "degraded" | "down";
   byEndpoint: Record<string, EndpointStatus>;
+  registry: RegistryStatus;
 }
 
 /** One container the pool knows about (for operators and for the "no unknown container" checks). */
@@ -84,6 +102,8 @@ export interface InventoryEntry {
 
 interface Pooled {
   session: PoolSession;
+  /** The client the session was created with (an endpoint's client is replaced when its address or TLS changes). */
+  client: PoolEndpointClient;
   name: string;
   profile: string;
   entry: EndpointEntry;
@@ -91,6 +111,7 @@ interface Pooled {
 }
 
 interface CreateJob {
+  client: PoolEndpointClient;
   name: string;
   profile: string;
   entry: EndpointEntry;
@@ -127,14 +148,21 @@ export class EndpointEntry {
   /** When the endpoint stopped answering (its idle sandboxes are written off endpointOutageGraceMs later). */
   lostAt: number | undefined;
   reconciling: Promise<void> | undefined;
+  /** Gone from the registry: draining, and dropped from the pool once nothing of it is left. */
+  removed = false;
+  /** Clients replaced by a registry update, still used by the sessions created with them; closed once unused. */
+  retiredClients: PoolEndpointClient[] = [];
+  /** Removals in flight (a removed endpoint is dropped only after they settled, as they use its client). */
+  readonly destroying = new Set<Promise<void>>();
 
+  /** Fields other than `id`, `health` and `breaker` change with registry updates. */
   constructor(
     readonly id: string,
-    readonly endpoint: Endpoint | undefined,
-    readonly labels: Record<string, string>,
-    readonly weight: number,
-    readonly maxContainers: number,
-    readonly client: PoolEndpointClient,
+    public endpoint: Endpoint | undefined,
+    public labels: Record<string, string>,
+    public weight: number,
+    public maxContainers: number,
+    public client: PoolEndpointClient,
     readonly health: EndpointHealth,
     readonly breaker: CreateCircuitBreaker,
   ) {}
@@ -154,6 +182,10 @@ export interface PoolInternals {
   random: () => number;
   /** Called once close() finished (releases the instance lock). */
   onClosed?: () => void;
+  /** Builds the entry of a registry endpoint (client, health, breaker); used again for endpoints a registry update adds. */
+  remoteEntry: (endpoint: Endpoint, tls: RegistryTls) => EndpointEntry;
+  /** A new client for a registry endpoint (address or TLS material changed). */
+  remoteClient: (endpoint: Endpoint, tls: RegistryTls) => PoolEndpointClient;
 }
 
 export class Pool implements LeaseOwner {
@@ -167,6 +199,13 @@ export class Pool implements LeaseOwner {
   readonly #now: () => number;
   readonly #random: () => number;
   readonly #onClosed: (() => void) | undefined;
+  readonly #remoteEntry: PoolInternals["remoteEntry"];
+  readonly #remoteClient: PoolInternals["remoteClient"];
+  #registry: EndpointRegistry;
+  #registryUpdatedAt: number;
+  #registryUpdates: Promise<unknown> = Promise.resolve();
+  #reloadError: { message: string; at: number } | undefined;
+  #watcher: RegistryFileWatcher | undefined;
   readonly #idle = new Map<string, Pooled[]>();
   readonly #waiters: Waiter[] = [];
   readonly #creates = new Set<CreateJob>();
@@ -189,6 +228,10 @@ export class Pool implements LeaseOwner {
     this.#now = internals.now;
     this.#random = internals.random;
     this.#onClosed = internals.onClosed;
+    this.#remoteEntry = internals.remoteEntry;
+    this.#remoteClient = internals.remoteClient;
+    this.#registry = internals.registry;
+    this.#registryUpdatedAt = internals.now();
     for (const profile of Object.keys(this.#options.profiles)) this.#idle.set(profile, []);
     for (const e of this.#entries) e.needsReconcile = this.#options.reconcileOnStart;
     this.metrics = new PoolMetrics(this.poolId, () => this.#metricsSnapshot());
@@ -196,7 +239,10 @@ export class Pool implements LeaseOwner {
       () => this.#entries.map((e) => ({ id: e.id, ping: (t: number) => e.client.ping(t) })),
       this.#options.healthIntervalMs,
       this.#options.healthTimeoutMs,
-      (id, ok, error) => this.#onPing(this.#byId.get(id)!, ok, error),
+      (id, ok, error) => {
+        const entry = this.#byId.get(id);
+        if (entry) this.#onPing(entry, ok, error); // else dropped while the ping was in flight
+      },
     );
   }
 
@@ -283,6 +329,7 @@ export class Pool implements LeaseOwner {
 
   /** Affinity and runtime, ignoring health and load: could this endpoint ever serve the request? */
   #staticallyEligible(entry: EndpointEntry, profile: string, request: PlacementRequest): boolean {
+    if (entry.removed) return false;
     // A gVisor profile never lands on an endpoint the registry declares as runc-only.
     if (entry.endpoint && this.#options.profiles[profile]!.runtime === "runsc" && entry.endpoint.runtime !== "runsc") return false;
     return requiredAffinityMatches(request.affinity, entry.labels);
@@ -493,12 +540,13 @@ export class Pool implements LeaseOwner {
   }
 
   #maxTotal(): number {
-    return this.#options.maxTotal ?? this.#entries.reduce((n, e) => n + e.maxContainers, 0);
+    return this.#options.maxTotal ?? this.#entries.reduce((n, e) => n + (e.removed ? 0 : e.maxContainers), 0);
   }
 
   #startCreate(entry: EndpointEntry, profile: string, origin: Waiter | undefined): void {
     const name = `sf-${this.poolId}-${randomBytes(6).toString("hex")}`;
-    const job: CreateJob = { name, profile, entry, origin };
+    const client = entry.client;
+    const job: CreateJob = { client, name, profile, entry, origin };
     const startedAt = this.#now();
     entry.creating += 1;
     entry.known.set(name, { profile, state: "creating" });
@@ -529,7 +577,7 @@ export class Pool implements LeaseOwner {
     guard.unref();
 
     const chain = Promise.resolve()
-      .then(() => this.#startSession(entry.client, this.#options.profiles[profile]!, labels, { name, timeoutMs: createTimeoutMs, callTimeoutMs, reattachTimeoutMs: endpointOutageGraceMs }))
+      .then(() => this.#startSession(client, this.#options.profiles[profile]!, labels, { name, timeoutMs: createTimeoutMs, callTimeoutMs, reattachTimeoutMs: endpointOutageGraceMs }))
       .then(
         (session) => {
           if (guardFired) return this.#destroy(entry, name, session);
@@ -538,9 +586,10 @@ export class Pool implements LeaseOwner {
           entry.breaker.onSuccess();
           const known = entry.known.get(name);
           if (known) known.containerId = session.containerId;
-          const pooled: Pooled = { session, name, profile, entry, idleSince: this.#now() };
-          if (this.#isClosing || entry.health.state === "unresponsive") {
-            // Nobody may get it: the pool is closing, or the endpoint was written off while this was starting.
+          const pooled: Pooled = { session, client, name, profile, entry, idleSince: this.#now() };
+          if (this.#isClosing || entry.health.state !== "ready") {
+            // Nobody may get it: the pool is closing, or the endpoint was written off, set draining or removed
+            // from the registry while this was starting.
             return this.#destroy(entry, name, session);
           }
           this.#deliver(pooled, origin);
@@ -623,12 +672,14 @@ export class Pool implements LeaseOwner {
   /** Forgets the container at once (so reconciliation removes it should this fail) and removes it, bounded. */
   #destroy(entry: EndpointEntry, name: string, session: PoolSession): Promise<void> {
     entry.known.delete(name);
-    return this.#track(
-      session.destroy().catch(() => {
-        this.metrics.errors.inc({ endpoint: entry.id, kind: "destroy-failed" });
-        entry.needsReconcile = true;
-      }),
-    );
+    const destroying = session.destroy().catch(() => {
+      this.metrics.errors.inc({ endpoint: entry.id, kind: "destroy-failed" });
+      entry.needsReconcile = true;
+    });
+    entry.destroying.add(destroying);
+    void destroying.then(() => entry.destroying.delete(destroying));
+    this.#dropIfDone(entry);
+    return this.#track(destroying);
   }
 
   #discardIdle(pooled: Pooled, _why: string): void {
@@ -708,10 +759,12 @@ export class Pool implements LeaseOwner {
   #maintain(): void {
     if (this.#isClosing) return;
     const now = this.#now();
-    for (const e of this.#entries) {
+    for (const e of [...this.#entries]) {
       if (e.lostAt !== undefined && e.health.state === "unresponsive" && now - e.lostAt >= this.#options.endpointOutageGraceMs) {
         this.#writeOffIdle(e, "endpoint-lost");
       }
+      this.#closeUnusedRetiredClients(e);
+      this.#dropIfDone(e);
     }
     for (const [profile, list] of this.#idle) {
       let surplus = list.length - (this.#options.minIdle[profile] ?? 0);
@@ -726,6 +779,156 @@ export class Pool implements LeaseOwner {
       }
     }
     this.#schedulePump();
+  }
+
+  // ---------------------------------------------------------------- registry updates
+
+  /**
+   * Applies a new registry to the running pool (validated with parseRegistry; it must be of the same stack, else
+   * RegistryError). Endpoints that are new join once their first ping answers (this call waits for that ping);
+   * endpoints gone from the registry and endpoints now `draining: true` get no new sandboxes and their idle ones
+   * are destroyed, while leased ones keep working until released — a removed endpoint is then dropped, with
+   * whatever of this pool is left on it. Changed address or TLS material (rotated client certs): new clients for
+   * new calls, while existing sandboxes keep the client they were created with. Labels, weight, maxContainers and
+   * runtime take effect for the next placement. Updates are applied one at a time, in call order.
+   */
+  updateRegistry(registry: unknown): Promise<RegistryUpdateResult> {
+    const run = this.#registryUpdates.then(() => this.#updateRegistry(registry, "updateRegistry(registry)"));
+    this.#registryUpdates = run.catch(() => undefined);
+    return run;
+  }
+
+  async #updateRegistry(input: unknown, source: string): Promise<RegistryUpdateResult> {
+    if (this.#isClosing) throw new PoolClosedError("the pool is closed; a registry update needs an open pool");
+    const next = parseRegistry(input, source);
+    assertSameStack(this.#registry, next, source);
+    const plan = planRegistryUpdate(this.#registry, next);
+    const result: RegistryUpdateResult = {
+      added: plan.added.map((e) => e.id),
+      removed: plan.removed,
+      drainingStarted: plan.drainingStarted,
+      drainingEnded: plan.drainingEnded,
+      reconnected: plan.reconnect,
+      tlsChanged: plan.tlsChanged,
+    };
+    this.#registry = next;
+    this.#registryUpdatedAt = this.#now();
+    // placement "local" uses no registry endpoint: the registry is kept for the next update, nothing else changes.
+    if (this.#options.placement.mode === "local") return result;
+
+    const joining: EndpointEntry[] = [];
+    for (const id of plan.removed) {
+      const entry = this.#byId.get(id);
+      if (!entry || !entry.endpoint) continue;
+      entry.removed = true;
+      entry.health.draining = true;
+      this.#writeOffIdle(entry, "endpoint-removed");
+      this.#dropIfDone(entry);
+    }
+    for (const endpoint of plan.kept) {
+      const entry = this.#byId.get(endpoint.id);
+      if (!entry) continue;
+      this.#refreshEntry(entry, endpoint, next.tls, plan.reconnect.includes(endpoint.id));
+      if (endpoint.draining) this.#writeOffIdle(entry, "endpoint-draining");
+    }
+    for (const endpoint of plan.added) {
+      const leaving = this.#byId.get(endpoint.id);
+      if (leaving) {
+        // Removed earlier and not yet dropped: it is back, with its leases.
+        leaving.removed = false;
+        this.#refreshEntry(leaving, endpoint, next.tls, true);
+        continue;
+      }
+      const entry = this.#remoteEntry(endpoint, next.tls);
+      entry.needsReconcile = true;
+      this.#entries.push(entry);
+      this.#byId.set(entry.id, entry);
+      joining.push(entry);
+    }
+    // New endpoints are unresponsive until they answer: ping them now (and remove what an earlier pool with this
+    // id left there) rather than at the next health round.
+    if (joining.length > 0) {
+      await this.#health.checkAll();
+      await Promise.all(joining.map((e) => e.reconciling));
+    }
+    this.#schedulePump();
+    return result;
+  }
+
+  /** Takes the new registry entry of an endpoint the pool keeps. */
+  #refreshEntry(entry: EndpointEntry, endpoint: Endpoint, tls: RegistryTls, reconnect: boolean): void {
+    entry.endpoint = endpoint;
+    entry.labels = endpointMatchLabels(endpoint);
+    entry.weight = endpoint.weight;
+    entry.maxContainers = endpoint.maxContainers;
+    entry.health.draining = endpoint.draining === true;
+    if (reconnect) {
+      entry.retiredClients.push(entry.client);
+      entry.client = this.#remoteClient(endpoint, tls);
+      this.#closeUnusedRetiredClients(entry);
+    }
+  }
+
+  /** Closes replaced clients that no sandbox (idle, leased or being created) uses any more. */
+  #closeUnusedRetiredClients(entry: EndpointEntry): void {
+    if (entry.retiredClients.length === 0) return;
+    const inUse = new Set<PoolEndpointClient>();
+    for (const [, list] of this.#idle) for (const p of list) if (p.entry === entry) inUse.add(p.client);
+    for (const [, lease] of this.#leases) if (lease.pooled.entry === entry) inUse.add(lease.pooled.client);
+    for (const job of this.#creates) if (job.entry === entry) inUse.add(job.client);
+    // A removal in flight may still use an old client: wait for it.
+    if (entry.destroying.size > 0) return;
+    entry.retiredClients = entry.retiredClients.filter((client) => {
+      if (inUse.has(client)) return true;
+      client.close();
+      return false;
+    });
+  }
+
+  /** Drops an endpoint that left the registry once nothing of it is left, sweeping what a failed removal left there. */
+  #dropIfDone(entry: EndpointEntry): void {
+    if (!entry.removed || entry.total > 0 || this.#isClosing || this.#byId.get(entry.id) !== entry) return;
+    this.#entries.splice(this.#entries.indexOf(entry), 1);
+    this.#byId.delete(entry.id);
+    void this.#track(
+      (async () => {
+        try {
+          await Promise.allSettled([...entry.destroying, entry.reconciling]);
+          const left = await entry.client.listContainers(poolSelector(this.poolId));
+          await Promise.all(left.map((c) => entry.client.removeContainer(c.Id).catch(() => undefined)));
+        } catch {
+          // Unreachable now: nothing more can be done from here; a pool that later re-adds it reconciles it.
+        } finally {
+          for (const client of [entry.client, ...entry.retiredClients]) client.close();
+        }
+      })(),
+    );
+  }
+
+  /** @internal createPool({ watchRegistryFile: true }): re-reads the file on change and applies it. */
+  watchRegistryFile(path: string): void {
+    this.#watcher = new RegistryFileWatcher(path, () => this.#reloadRegistryFile(path));
+    this.#watcher.start();
+  }
+
+  /** One reload of the watched file; a bad file is reported (status, metrics, a process warning) and ignored. */
+  async #reloadRegistryFile(path: string): Promise<void> {
+    if (this.#isClosing) return;
+    try {
+      const next = await readRegistryFile(path);
+      if (JSON.stringify(next) !== JSON.stringify(this.#registry)) {
+        await this.updateRegistry(next);
+      }
+      this.#reloadError = undefined;
+    } catch (err) {
+      if (this.#isClosing) return;
+      const message = err instanceof Error ? err.message : String(err);
+      this.#reloadError = { message, at: this.#now() };
+      this.metrics.errors.inc({ endpoint: "", kind: "registry-reload-failed" });
+      process.emitWarning(`sandfleet pool ${this.poolId}: ignored the changed registry file ${path}, the pool keeps the registry it has: ${message}`, {
+        code: "SANDFLEET_REGISTRY_RELOAD_FAILED",
+      });
+    }
   }
 
   // ---------------------------------------------------------------- status, close
@@ -754,9 +957,11 @@ export class Pool implements LeaseOwner {
         ...(e.health.lastError ? { lastError: e.health.lastError } : {}),
         createFailures: e.breaker.failures,
         ...(retryAt > now ? { backingOffUntil: new Date(retryAt).toISOString() } : {}),
+        ...(e.removed ? { removed: true as const } : {}),
       };
     }
-    const ready = this.#entries.filter((e) => e.health.state === "ready").length;
+    const serving = this.#entries.filter((e) => !e.removed);
+    const ready = serving.filter((e) => e.health.state === "ready").length;
     return {
       poolId: this.poolId,
       closed: this.#isClosing,
@@ -766,8 +971,15 @@ export class Pool implements LeaseOwner {
       total: idle + acquired + creating,
       maxTotal: this.#maxTotal(),
       waiting: this.#waiters.length,
-      health: ready === this.#entries.length ? "ok" : ready === 0 ? "down" : "degraded",
+      health: ready === serving.length ? "ok" : ready === 0 ? "down" : "degraded",
       byEndpoint,
+      registry: {
+        stack: this.#registry.stack,
+        endpoints: this.#registry.endpoints.length,
+        updatedAt: new Date(this.#registryUpdatedAt).toISOString(),
+        watching: this.#watcher !== undefined,
+        ...(this.#reloadError ? { reloadError: this.#reloadError.message, reloadErrorAt: new Date(this.#reloadError.at).toISOString() } : {}),
+      },
     };
   }
 
@@ -798,6 +1010,7 @@ export class Pool implements LeaseOwner {
   }
 
   async #close(): Promise<void> {
+    this.#watcher?.stop();
     this.#health.stop();
     if (this.#maintenance) clearInterval(this.#maintenance);
     for (const waiter of [...this.#waiters]) {
@@ -820,7 +1033,7 @@ export class Pool implements LeaseOwner {
     }
     // Creates in flight end within their own deadline and destroy what they yield (the pool is closing).
     while (this.#background.size > 0) await Promise.allSettled([...this.#background]);
-    for (const e of this.#entries) e.client.close();
+    for (const e of this.#entries) for (const client of [e.client, ...e.retiredClients]) client.close();
     this.#onClosed?.();
   }
 

@@ -95,4 +95,13 @@ describe("pool options", () => {
     expect(defaultPoolId("prod", "Platform_1.example.COM")).toBe("prod-platform_1.example.com");
     expect(defaultPoolId("prod", "weird host!")).toBe("prod-weird-host-");
   });
+  it("rides out endpoint outages for 30 s and does not watch the registry file unless asked", () => {
+    expect(resolve(base)).toMatchObject({ endpointOutageGraceMs: 30_000, watchRegistryFile: false });
+    expect(resolve(base, { SANDFLEET_ENDPOINT_OUTAGE_GRACE_MS: "0" }).endpointOutageGraceMs).toBe(0);
+  });
+
+  it("refuses watchRegistryFile without a registry file to watch", () => {
+    expect(message(() => resolve({ ...base, watchRegistryFile: true }))).toContain("watchRegistryFile needs registryFile");
+    expect(resolve({ registryFile: "/etc/sandfleet/registry.json", profiles: base.profiles, watchRegistryFile: true }).watchRegistryFile).toBe(true);
+  });
 });
