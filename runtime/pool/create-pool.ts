@@ -14,7 +14,8 @@ import { EndpointHealth } from "./health";
 import { acquireInstanceLock } from "./instance-lock";
 import { defaultPoolId, PoolOptions, resolvePoolOptions } from "./options";
 import { endpointMatchLabels } from "./placement";
-import { EndpointEntry, Pool } from "./pool";
+import { EndpointEntry } from "./endpoint-entry";
+import { Pool } from "./pool";
 import type { PoolDependencies, PoolEndpointClient, StartSession } from "./session";
 
 const defaultStartSession: StartSession = (client, profile, labels, options) =>

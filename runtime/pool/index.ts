@@ -1,6 +1,7 @@
 export { createPool } from "./create-pool";
 export { Pool } from "./pool";
-export type { AcquireOptions, PoolStatus, EndpointStatus, InventoryEntry, RegistryStatus } from "./pool";
+export type { AcquireOptions } from "./acquire-request";
+export type { PoolStatus, EndpointStatus, InventoryEntry, RegistryStatus } from "./pool-status";
 export type { RegistryUpdateResult } from "./registry-update";
 export { Sandbox } from "./sandbox";
 export type { LeaseState } from "./sandbox";

@@ -1,0 +1,100 @@
+/**
+ * Sandboxes handed out and not yet released. A lease ends exactly once: by release() (the caller), by
+ * maxLeaseMs (reclaimed: the caller's Sandbox then refuses further use), or by close() after its grace period.
+ * Ending a lease frees capacity, so it wakes the refill.
+ */
+import { LeaseOwner, Sandbox } from "./sandbox";
+import type { PoolMetrics } from "./metrics";
+import type { PooledSandbox } from "./pooled-sandbox";
+import type { SandboxRemoval } from "./sandbox-removal";
+
+interface Lease {
+  pooled: PooledSandbox;
+  timer: NodeJS.Timeout | undefined;
+}
+
+export class LeaseTracker {
+  readonly #leases = new Map<Sandbox, Lease>();
+  /** Set while close() waits for leases to be released. */
+  #onLeaseEnded: (() => void) | undefined;
+
+  constructor(
+    private readonly owner: LeaseOwner,
+    /** 0 = no limit. */
+    private readonly maxLeaseMs: number,
+    private readonly now: () => number,
+    private readonly metrics: PoolMetrics,
+    private readonly removal: SandboxRemoval,
+    private readonly capacityFreed: () => void,
+  ) {}
+
+  get size(): number {
+    return this.#leases.size;
+  }
+
+  /** Every leased sandbox. */
+  pooled(): PooledSandbox[] {
+    return [...this.#leases.values()].map((l) => l.pooled);
+  }
+
+  /** Moves a sandbox (idle or freshly created) into a lease; synchronous. */
+  start(pooled: PooledSandbox): Sandbox {
+    const now = this.now();
+    const maxLeaseMs = this.maxLeaseMs;
+    pooled.entry.leased += 1;
+    const known = pooled.entry.known.get(pooled.name);
+    if (known) known.state = "leased";
+    const sandbox = new Sandbox(pooled.session, this.owner, pooled.name, pooled.profile, new Date(now), maxLeaseMs > 0 ? new Date(now + maxLeaseMs) : undefined);
+    const lease: Lease = { pooled, timer: undefined };
+    if (maxLeaseMs > 0) {
+      lease.timer = setTimeout(() => this.reclaim(sandbox, "lease-expired"), maxLeaseMs);
+      lease.timer.unref();
+    }
+    this.#leases.set(sandbox, lease);
+    return sandbox;
+  }
+
+  /** The caller released the sandbox: destroy it (not waiting on a host that does not answer). */
+  async release(sandbox: Sandbox): Promise<void> {
+    const lease = this.#leases.get(sandbox);
+    if (!lease) return;
+    this.#end(sandbox, lease);
+    const entry = lease.pooled.entry;
+    const destroying = this.removal.remove(entry, lease.pooled.name, lease.pooled.session);
+    // Never block the caller on a host that does not answer; the container is reconciled when it is back.
+    if (entry.health.state !== "unresponsive") await destroying;
+  }
+
+  /** Takes the sandbox away from its holder (overdue, or the pool closes) and destroys it. */
+  reclaim(sandbox: Sandbox, kind: "lease-expired" | "closed"): Promise<void> {
+    const lease = this.#leases.get(sandbox);
+    if (!lease || !sandbox.markReclaimed()) return Promise.resolve();
+    this.#end(sandbox, lease);
+    if (kind === "lease-expired") this.metrics.errors.inc({ endpoint: lease.pooled.entry.id, kind });
+    return this.removal.remove(lease.pooled.entry, lease.pooled.name, lease.pooled.session);
+  }
+
+  /** close(): waits up to graceMs for every lease to be released, then reclaims the rest. */
+  async endAll(graceMs: number): Promise<void> {
+    if (this.#leases.size === 0) return;
+    // Real time (not the injectable clock): this is a wait the caller experiences.
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, graceMs);
+      this.#onLeaseEnded = () => {
+        if (this.#leases.size > 0) return;
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+    this.#onLeaseEnded = undefined;
+    await Promise.all([...this.#leases.keys()].map((s) => this.reclaim(s, "closed")));
+  }
+
+  #end(sandbox: Sandbox, lease: Lease): void {
+    this.#leases.delete(sandbox);
+    if (lease.timer) clearTimeout(lease.timer);
+    lease.pooled.entry.leased -= 1;
+    this.#onLeaseEnded?.();
+    this.capacityFreed();
+  }
+}

@@ -1,0 +1,74 @@
+/**
+ * Keeps sandboxes coming: starts a create for every waiting acquire that has none in flight, then tops each
+ * profile's warm pool up to minIdle. Placement bounds both (capacity, maxConcurrentCreatesPerEndpoint shared by
+ * the two, the per-endpoint circuit breaker), so calling this often is cheap and never over-creates.
+ *
+ * Runs as a macrotask when merely scheduled: the caller that just got a sandbox runs first (and can send its
+ * first command) before the refill does the synchronous part of starting creates (request building, TLS
+ * socket setup).
+ */
+import type { EndpointSet } from "./endpoint-set";
+import type { HandOut, Waiter } from "./hand-out";
+import type { IdleSandboxes } from "./idle-sandboxes";
+import type { SandboxCreator } from "./sandbox-creator";
+
+export class Refiller {
+  #scheduled = false;
+
+  constructor(
+    private readonly minIdle: Readonly<Record<string, number>>,
+    private readonly profiles: readonly string[],
+    private readonly handOut: HandOut,
+    private readonly idle: IdleSandboxes,
+    private readonly endpoints: EndpointSet,
+    private readonly creator: SandboxCreator,
+    private readonly isClosing: () => boolean,
+  ) {}
+
+  /** Runs the refill on the next macrotask (once, however often it is asked for before then). */
+  schedule(): void {
+    if (this.#scheduled || this.isClosing()) return;
+    this.#scheduled = true;
+    setImmediate(() => {
+      this.#scheduled = false;
+      this.run();
+    });
+  }
+
+  /** Starts creates for waiters that have none in flight, then tops every profile up to minIdle. Synchronous. */
+  run(): void {
+    if (this.isClosing()) return;
+    for (const waiter of this.handOut.waiters) {
+      if (waiter.settled || waiter.createsInFlight > 0) continue;
+      // An idle sandbox may have appeared for it (e.g. its endpoint came back).
+      if (this.handOut.serveFromIdle(waiter)) return this.schedule(); // the waiter list changed under the loop
+      const entry = this.endpoints.place(waiter.profile, waiter.request) ?? (this.#evictIdleFor(waiter) ? this.endpoints.place(waiter.profile, waiter.request) : undefined);
+      if (entry) this.creator.start(entry, waiter.profile, waiter);
+    }
+    for (const profile of this.profiles) this.#topUp(profile);
+  }
+
+  /** Idle + refills in flight up to minIdle (waiters' creates are not counted). */
+  #topUp(profile: string): void {
+    const want = this.minIdle[profile] ?? 0;
+    // Idle sandboxes parked on an endpoint that does not take work (outage grace, draining) cannot be handed
+    // out: replace them elsewhere rather than letting the warm pool shrink.
+    const have = this.idle.readyCount(profile) + this.creator.refillsInFlight(profile);
+    for (let deficit = want - have; deficit > 0; deficit--) {
+      const entry = this.endpoints.place(profile, {});
+      if (!entry) return;
+      this.creator.start(entry, profile, undefined);
+    }
+  }
+
+  /**
+   * When a waiter cannot be placed only because capacity is taken by idle sandboxes it cannot use (another
+   * profile, or endpoints outside its affinity), destroys the oldest such idle sandbox to make room — otherwise
+   * warm pools of one profile could starve every other profile forever.
+   */
+  #evictIdleFor(waiter: Waiter): boolean {
+    const decision = this.endpoints.decide(this.endpoints.matching(waiter.profile, waiter.request), waiter.request);
+    const atMaxTotal = Object.values(decision.rejected).includes("max-total");
+    return this.idle.evictOldest((pooled) => atMaxTotal || decision.rejected[pooled.entry.id] === "full");
+  }
+}
