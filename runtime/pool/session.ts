@@ -5,23 +5,10 @@
  */
 import type Dockerode from "dockerode";
 import type { Endpoint, RegistryTls } from "../registry/schema";
+import type { ExecOptions, ExecResult } from "../sandbox/exec-contract";
 import type { SandboxProfile } from "../sandbox/profile";
 
-export interface ExecOptions {
-  /** Kill the command after this long; the result then has `timedOut: true` and exit code 137. */
-  timeoutMs?: number;
-  stdin?: string | Buffer;
-  env?: Record<string, string>;
-  cwd?: string;
-}
-
-export interface ExecResult {
-  exitCode: number;
-  stdout: string;
-  stderr: string;
-  durationMs: number;
-  timedOut: boolean;
-}
+export type { ExecOptions, ExecResult };
 
 /** One running sandbox container with its exec channel (SandboxSession). */
 export interface PoolSession {

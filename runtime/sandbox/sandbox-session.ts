@@ -10,6 +10,7 @@ import type { EndpointClient } from "../docker/endpoint-client";
 import { singleFileTar } from "../docker/single-file-tar";
 import { sandboxContainerOptions } from "./container-spec";
 import { dockerExec } from "./docker-exec";
+import { ExecOptions, ExecResult, execResult } from "./exec-contract";
 import type { SandboxProfile } from "./profile";
 import { reattachShell } from "./reattach";
 import { ChannelLostError, ChannelLostListener, RunTimeout, ShellChannel } from "./shell-channel";
@@ -22,25 +23,6 @@ import {
   renderPutFileProgram,
   ShellCapabilities,
 } from "./shell-program";
-
-export interface ExecOptions {
-  /** Kill the command (and every process it started) after this many ms. @default no limit */
-  timeoutMs?: number;
-  /** Fed to the command's stdin; without it stdin is empty (/dev/null). */
-  stdin?: string | Buffer;
-  /** Added to the profile's environment for this command. */
-  env?: Record<string, string>;
-  /** Working directory. @default the profile's workdir */
-  cwd?: string;
-}
-
-export interface ExecResult {
-  exitCode: number;
-  stdout: string;
-  stderr: string;
-  durationMs: number;
-  timedOut: boolean;
-}
 
 export interface SandboxSessionStartOptions {
   /** Container name (the pool uses `sf-<poolId>-<random>`). */
@@ -247,14 +229,7 @@ export class SandboxSession {
         options.timeoutMs === undefined
           ? undefined
           : { ms: options.timeoutMs, graceMs: INTERRUPT_GRACE_MS, interrupt: () => this.interruptShell() };
-      const result = await this.runOnChannel(program, nonce, timeout);
-      return {
-        exitCode: result.exitCode,
-        stdout: result.stdout.toString("utf8"),
-        stderr: result.stderr.toString("utf8"),
-        durationMs: performance.now() - started,
-        timedOut: result.timedOut,
-      };
+      return execResult(await this.runOnChannel(program, nonce, timeout), started);
     }
     const result = await dockerExec(this.client, this.containerId, {
       argv,
@@ -266,13 +241,7 @@ export class SandboxSession {
     });
     // A timed-out docker exec keeps running in the container (nothing there can kill it): retire the sandbox.
     if (result.timedOut) this.broken = "a command outlived its timeout and could not be killed (no shell in the image)";
-    return {
-      exitCode: result.exitCode,
-      stdout: result.stdout.toString("utf8"),
-      stderr: result.stderr.toString("utf8"),
-      durationMs: performance.now() - started,
-      timedOut: result.timedOut,
-    };
+    return execResult(result, started);
   }
 
   private async pathExists(path: string): Promise<boolean> {
