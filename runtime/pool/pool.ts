@@ -1,15 +1,15 @@
 /**
- * The pool: warm gVisor sandboxes per profile across every endpoint of the registry. This class only wires the
- * parts together and holds the public API; each part is one concept in its own file:
+ * The pool: warm gVisor sandboxes per profile across every endpoint of the registry. This class wires the parts
+ * together and holds the public API; each part is one concept in its own file.
  *
- *   acquire() ──> acquire-request (validate) ──> hand-out: an idle sandbox at once (idle-sandboxes), else wait
- *                                                 │
- *   refiller: a create per waiter, then minIdle ──┴─> sandbox-creator ──> hand-out.deliver: own waiter, else the
- *             per profile; placement via endpoint-set      oldest matching waiter, else idle (tarn#67)
- *   lease-tracker: release / maxLeaseMs reclaim ──> sandbox-removal (forget, then remove the container)
- *   health pings ──> onPing: outage write-off, orphan-reconciler; live-registry: registry updates and the
- *   watched file; endpoint-retirement: drop removed endpoints and replaced clients once unused.
- *   pool-status: status(), inventory(), metrics rows.
+ * The life of a sandbox:
+ *   refiller ── endpoint-set.place ──> sandbox-creator ──> hand-out.deliver ──> a waiting acquire, else idle-sandboxes
+ *   acquire() ── acquire-request ──> hand-out: an idle sandbox at once, else wait (acquire-timeout explains a miss)
+ *   lease-tracker: release() or maxLeaseMs ──> sandbox-removal (forget the name, then remove the container)
+ * The life of an endpoint:
+ *   health pings ──> #onPing: an outage parks, later writes off, its idle sandboxes; an answer runs orphan-reconciler
+ *   live-registry: updates and the watched file; endpoint-retirement: drop removed endpoints, close replaced clients
+ * Reporting: pool-status (status(), inventory(), the rows of the gauges).
  *
  * State changes are synchronous, so hand-out is exactly-once by construction: an idle sandbox is spliced out of
  * its list in the same tick it is leased, and a created one goes to exactly one waiter or one idle list.
