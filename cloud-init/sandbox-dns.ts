@@ -10,6 +10,7 @@
  * sandboxes cannot reach it (gVisor networking.md).
  */
 import { isIPv4, isIPv6 } from "node:net";
+import { ipv4InRange } from "./ipv4";
 
 /** Cloudflare and Quad9: public, anycast, no account needed. Overridable per stack (`docker.sandboxDns`). */
 export const DEFAULT_SANDBOX_DNS: readonly string[] = ["1.1.1.1", "9.9.9.9"];
@@ -28,16 +29,11 @@ const UNREACHABLE_V4: readonly [string, number, string][] = [
   ["224.0.0.0", 3, "is not a unicast address"],
 ];
 
-function toNumber(ip: string): number {
-  return ip.split(".").reduce((n, octet) => n * 256 + Number(octet), 0);
-}
-
 /** Why `address` cannot serve as a sandbox DNS server, or undefined when it can. */
 export function sandboxDnsProblem(address: string): string | undefined {
   if (isIPv4(address)) {
     for (const [base, prefix, why] of UNREACHABLE_V4) {
-      const size = 2 ** (32 - prefix);
-      if (Math.floor(toNumber(address) / size) === Math.floor(toNumber(base) / size)) return `${address} ${why}`;
+      if (ipv4InRange(address, base, prefix)) return `${address} ${why}`;
     }
     return undefined;
   }

@@ -5,6 +5,7 @@
  */
 import { isIPv4, isIPv6 } from "node:net";
 import { CloudConfigInputError } from "./errors";
+import { ipv4InRange } from "./ipv4";
 import { DEFAULT_SANDBOX_DNS, MAX_SANDBOX_DNS, sandboxDnsProblem } from "./sandbox-dns";
 import type { HostCloudConfig } from "./types";
 
@@ -77,7 +78,7 @@ export function validateHostCloudConfig(config: HostCloudConfig): void {
       if (!isIPv4(address ?? "") || address === "0.0.0.0") {
         fail(`extraIpv4Addresses[${i}]`, `"${address}" is not a public IPv4 address such as 203.0.113.7 (no prefix: it is bound as /32).`);
       }
-      if (ipv4InCidr(address, network.address, network.prefix)) {
+      if (ipv4InRange(address, network.address, network.prefix)) {
         fail(`extraIpv4Addresses[${i}]`, `${address} lies in the private network ${config.privateNetworkCidr}; only public addresses routed to the host belong here.`);
       }
       if (seen.has(address)) fail(`extraIpv4Addresses[${i}]`, `${address} is listed twice.`);
@@ -125,12 +126,6 @@ export function cidr(field: string, value: string): { family: 4 | 6; address: st
   const prefix = Number(prefixText);
   if (!family || prefix > (family === 4 ? 32 : 128)) fail(field, `"${value}" is not a CIDR such as 10.0.0.0/16.`);
   return { family, address: address!, prefix };
-}
-
-function ipv4InCidr(address: string, base: string, prefix: number): boolean {
-  const toNumber = (ip: string) => ip.split(".").reduce((n, octet) => n * 256 + Number(octet), 0);
-  const size = 2 ** (32 - prefix);
-  return Math.floor(toNumber(address) / size) === Math.floor(toNumber(base) / size);
 }
 
 function notTheInternet(field: string, value: string, hint: string): void {

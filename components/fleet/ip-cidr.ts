@@ -3,6 +3,9 @@
  * Pure (no @pulumi import): the stack config parser and the cost CLI use it without an engine.
  */
 import { isIPv4, isIPv6 } from "node:net";
+import { ipv4ToInt } from "../../cloud-init/ipv4";
+
+export { ipv4ToInt };
 
 export interface Ipv4Cidr {
   /** Network address as an unsigned 32-bit integer. */
@@ -10,10 +13,6 @@ export interface Ipv4Cidr {
   prefix: number;
   /** Number of addresses in the range. */
   size: number;
-}
-
-export function ipv4ToInt(ip: string): number {
-  return ip.split(".").reduce((acc, octet) => acc * 256 + Number(octet), 0);
 }
 
 export function intToIpv4(value: number): string {
