@@ -8,7 +8,7 @@ import { parse } from "yaml";
 import { parseRegistry } from "../../../runtime/registry/schema";
 import type { ProviderName } from "../../../components/provider";
 import { runProgram, type ProgramRun } from "../stack/support/run-program";
-import { adapters, WORLD, type ViewRule, type ViewServer } from "./adapters";
+import { adapters, coversPort, WORLD, type ViewServer } from "./adapters";
 import { adminCidrs, fleetCases, networkCidr, stackConfigOf, type FleetCase } from "./fleet-cases";
 
 const SSH = 22;
@@ -16,8 +16,6 @@ const DOCKER_TLS = 2376;
 const DOCKER_PLAIN = 2375;
 /** Ports the table's platform serves (load balancer ports [80, 443]). */
 const SERVED_PORTS = [80, 443];
-
-const covers = (rule: ViewRule, port: number) => rule.access === "allow" && rule.fromPort <= port && port <= rule.toPort;
 
 interface Fleet {
   run: ProgramRun;
@@ -54,17 +52,17 @@ describe.each(fleetCases.map((c) => [c.label, c] as const))("the %s fleet", (_la
   it("allows the Docker API only on workspace servers, only from the private range or the platform's address", () => {
     const platformAddresses = [fleet.platform.publicIp, fleet.platform.stableIp].filter(Boolean).map((ip) => `${ip}/32`);
     for (const server of fleet.workspaces) {
-      const docker = server.rules.filter((r) => covers(r, DOCKER_TLS));
+      const docker = server.rules.filter((r) => coversPort(r, DOCKER_TLS));
       expect(docker.length, `${server.hostname} has no rule for 2376`).toBeGreaterThan(0);
       for (const rule of docker) expect([networkCidr, ...platformAddresses], rule.origin).toEqual(expect.arrayContaining(rule.sources));
     }
-    expect(fleet.platform.rules.filter((r) => covers(r, DOCKER_TLS))).toEqual([]);
+    expect(fleet.platform.rules.filter((r) => coversPort(r, DOCKER_TLS))).toEqual([]);
   });
 
   it("reaches a workspace pool in another provider only from the platform's public /32", () => {
     const remote = fleet.servers.filter((s) => s.provider !== c.provider);
     for (const server of remote) {
-      for (const rule of server.rules.filter((r) => covers(r, DOCKER_TLS))) {
+      for (const rule of server.rules.filter((r) => coversPort(r, DOCKER_TLS))) {
         expect(rule.sources).toEqual([`${fleet.platform.publicIp}/32`]);
       }
     }
@@ -72,12 +70,12 @@ describe.each(fleetCases.map((c) => [c.label, c] as const))("the %s fleet", (_la
   });
 
   it("never opens the plain Docker port 2375", () => {
-    for (const server of fleet.servers) expect(server.rules.filter((r) => covers(r, DOCKER_PLAIN)), server.hostname).toEqual([]);
+    for (const server of fleet.servers) expect(server.rules.filter((r) => coversPort(r, DOCKER_PLAIN)), server.hostname).toEqual([]);
   });
 
   it("allows SSH only from the admin CIDRs", () => {
     for (const server of fleet.servers) {
-      const ssh = server.rules.filter((r) => covers(r, SSH));
+      const ssh = server.rules.filter((r) => coversPort(r, SSH));
       expect(ssh.length, server.hostname).toBeGreaterThan(0);
       for (const rule of ssh) expect(adminCidrs, `${server.hostname} ${rule.origin}`).toEqual(expect.arrayContaining(rule.sources));
     }

@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it, vi } from "vitest";
 import * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
 import { endpointSchema, parseRegistry } from "../../../runtime/registry/schema";
-import { coversPort, inboundRules, isWorldOpen } from "./support/inbound-rules";
+import { coversPort, inboundRulesOf, WORLD } from "../conformance/adapters";
 import { runProgram, stackFileConfig, type ProgramRun } from "./support/run-program";
 
 /** Workspace servers of every provider the stacks use, with their user-data. */
@@ -45,15 +45,15 @@ describe.each([
   });
 
   it("never opens SSH or the Docker ports to the internet", () => {
-    const rules = inboundRules(run.mocks.resources);
+    const rules = run.mocks.resources.flatMap(inboundRulesOf);
     expect(rules.length).toBeGreaterThan(0);
-    const open = rules.filter((rule) => isWorldOpen(rule) && [22, 2375, 2376].some((port) => coversPort(rule, port)));
+    const open = rules.filter((rule) => rule.sources.includes(WORLD) && [22, 2375, 2376].some((port) => coversPort(rule, port)));
     expect(open).toEqual([]);
   });
 
   it("opens SSH only to the admin CIDRs", () => {
     const admin = stackFileConfig(file)["sandfleet:adminCidrs"] as string[];
-    const ssh = inboundRules(run.mocks.resources).filter((rule) => coversPort(rule, 22));
+    const ssh = run.mocks.resources.flatMap(inboundRulesOf).filter((rule) => coversPort(rule, 22));
     expect(ssh.length).toBeGreaterThan(0);
     for (const rule of ssh) expect(admin).toEqual(expect.arrayContaining(rule.sources));
   });

@@ -1,7 +1,8 @@
 /** AWS: instances list security group ids; EBS attachments, EIP associations and NLB target attachments reference instance ids. */
 import { gunzipSync } from "node:zlib";
 import type { MockRecorder, RecordedResource } from "../../../support/pulumi-mocks";
-import { byId, hostnameOf, source, type ProviderAdapter, type ViewServer } from "./fleet-view";
+import { byId, hostnameOf, type ProviderAdapter, type ViewServer } from "./fleet-view";
+import { inboundRulesOf } from "./inbound-rules";
 
 /** The instance's user-data: gzip-compressed and base64-encoded by the AWS site. */
 export function awsUserData(instance: RecordedResource): string {
@@ -13,19 +14,7 @@ export const awsAdapter: ProviderAdapter = {
     const ids = byId(mocks);
     return mocks.ofType("aws:ec2/instance:Instance").map((instance) => {
       const instanceId = String(instance.state.__id);
-      const rules = (instance.inputs.vpcSecurityGroupIds ?? []).flatMap((id: string) => {
-        const sg = ids.get(id)!;
-        return (sg.inputs.ingress ?? []).map((r: any) => {
-          const all = r.protocol === "-1" || r.protocol === "all";
-          return {
-            access: "allow" as const,
-            fromPort: all ? 0 : r.fromPort,
-            toPort: all ? 65535 : r.toPort,
-            sources: [...(r.cidrBlocks ?? []), ...(r.ipv6CidrBlocks ?? [])].map(source),
-            origin: sg.name,
-          };
-        });
-      });
+      const rules = (instance.inputs.vpcSecurityGroupIds ?? []).flatMap((id: string) => inboundRulesOf(ids.get(id)!));
       const volumes = mocks
         .ofType("aws:ec2/volumeAttachment:VolumeAttachment")
         .filter((a) => a.inputs.instanceId === instanceId)

@@ -1,8 +1,8 @@
 /** Azure: VM -> NIC -> network security group; data disks referenced by the VM; NICs join the load balancer's backend pool. */
 import type { MockRecorder, RecordedResource } from "../../../support/pulumi-mocks";
-import { byId, hostnameOf, portRange, source, type ProviderAdapter, type ViewServer } from "./fleet-view";
+import { byId, hostnameOf, type ProviderAdapter, type ViewServer } from "./fleet-view";
+import { inboundRulesOf } from "./inbound-rules";
 
-const list = (many: unknown, one: unknown): string[] => (Array.isArray(many) ? many : one !== undefined ? [one] : []).map(String);
 const customData = (vm: RecordedResource) => Buffer.from(vm.inputs.osProfile?.customData ?? "", "base64").toString("utf8");
 
 export const azureAdapter: ProviderAdapter = {
@@ -12,20 +12,7 @@ export const azureAdapter: ProviderAdapter = {
       const nics = (vm.inputs.networkProfile?.networkInterfaces ?? []).map((n: any) => ids.get(n.id)!);
       const rules = nics.flatMap((nic: RecordedResource) => {
         const nsg = nic.inputs.networkSecurityGroup ? ids.get(nic.inputs.networkSecurityGroup.id) : undefined;
-        return (nsg?.inputs.securityRules ?? [])
-          .filter((r: any) => r.direction === "Inbound")
-          .flatMap((r: any) =>
-            list(r.destinationPortRanges, r.destinationPortRange).map((ports) => {
-              const [fromPort, toPort] = r.protocol === "Tcp" || r.protocol === "*" ? portRange(ports) : [0, 65535];
-              return {
-                access: r.access === "Deny" ? ("deny" as const) : ("allow" as const),
-                fromPort,
-                toPort,
-                sources: list(r.sourceAddressPrefixes, r.sourceAddressPrefix).map(source),
-                origin: `${nsg!.name}/${r.name}`,
-              };
-            }),
-          );
+        return nsg ? inboundRulesOf(nsg) : [];
       });
       const volumes = (vm.inputs.storageProfile?.dataDisks ?? []).map((d: any) => {
         const disk = ids.get(d.managedDisk?.id);

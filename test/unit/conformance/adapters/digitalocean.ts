@@ -1,6 +1,7 @@
 /** DigitalOcean: firewalls select Droplets by tag (or id); attachments, reserved IPs and load balancers reference numeric Droplet ids. */
 import type { MockRecorder } from "../../../support/pulumi-mocks";
-import { byId, hostnameOf, portRange, source, type ProviderAdapter, type ViewServer } from "./fleet-view";
+import { byId, hostnameOf, type ProviderAdapter, type ViewServer } from "./fleet-view";
+import { inboundRulesOf } from "./inbound-rules";
 
 export const digitaloceanAdapter: ProviderAdapter = {
   servers(mocks: MockRecorder): ViewServer[] {
@@ -11,13 +12,7 @@ export const digitaloceanAdapter: ProviderAdapter = {
       const tags: string[] = droplet.inputs.tags ?? [];
       const rules = firewalls
         .filter((f) => (f.inputs.tags ?? []).some((t: string) => tags.includes(t)) || (f.inputs.dropletIds ?? []).includes(dropletId))
-        .flatMap((f) =>
-          (f.inputs.inboundRules ?? []).map((r: any) => {
-            const [fromPort, toPort] = r.protocol === "tcp" || r.protocol === "udp" ? portRange(r.portRange) : [0, 65535];
-            const sources = [...(r.sourceAddresses ?? []).map(source), ...(r.sourceLoadBalancerUids?.length ? ["load-balancer"] : [])];
-            return { access: "allow" as const, fromPort, toPort, sources, origin: f.name };
-          }),
-        );
+        .flatMap(inboundRulesOf);
       // DigitalOcean encrypts every volume at rest; there is no setting.
       const volumes = mocks
         .ofType("digitalocean:index/volumeAttachment:VolumeAttachment")

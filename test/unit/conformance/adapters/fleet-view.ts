@@ -52,18 +52,6 @@ export function hostnameOf(userData: string): string {
   return match[1];
 }
 
-/** "22", "8000-8100", undefined/"*"/"any" (every port) -> [from, to]. */
-export function portRange(port: unknown): [number, number] {
-  if (port === undefined || port === null || port === "" || port === "*" || port === "any") return [0, 65535];
-  const [from, to = from] = String(port).split("-");
-  return [Number(from), Number(to)];
-}
-
-/** Normalises a source: the whole internet becomes {@link WORLD}. */
-export function source(s: string): string {
-  return ["0.0.0.0/0", "::/0", "*", "Internet", "any"].includes(s) ? WORLD : s;
-}
-
 /** Resources by id (the mocks' id, including `__id` overrides). */
 export function byId(mocks: MockRecorder): Map<string, RecordedResource> {
   return new Map(mocks.resources.map((r) => [String(r.state.__id ?? r.id), r]));

@@ -1,26 +1,19 @@
 /** GCP: firewall rules select instances by network tag; disks are attached by the instance; the NLB reaches instances through an instance group. */
 import type { MockRecorder } from "../../../support/pulumi-mocks";
-import { hostnameOf, portRange, source, type ProviderAdapter, type ViewServer } from "./fleet-view";
+import { hostnameOf, type ProviderAdapter, type ViewServer } from "./fleet-view";
+import { inboundRulesOf } from "./inbound-rules";
 
 const selfLinkName = (link: string) => link.split("/").pop();
 
 export const gcpAdapter: ProviderAdapter = {
   servers(mocks: MockRecorder): ViewServer[] {
-    const firewalls = mocks.ofType("gcp:compute/firewall:Firewall").filter((f) => (f.inputs.direction ?? "INGRESS") === "INGRESS");
+    const firewalls = mocks.ofType("gcp:compute/firewall:Firewall");
     const addresses = new Set(mocks.ofType("gcp:compute/address:Address").map((a) => a.state.address));
     return mocks.ofType("gcp:compute/instance:Instance").map((instance) => {
       const tags: string[] = instance.inputs.tags ?? [];
       const rules = firewalls
         .filter((f) => !f.inputs.targetTags || f.inputs.targetTags.some((t: string) => tags.includes(t)))
-        .flatMap((f) =>
-          [...(f.inputs.allows ?? []).map((a: any) => ["allow", a] as const), ...(f.inputs.denies ?? []).map((a: any) => ["deny", a] as const)].flatMap(
-            ([access, rule]) =>
-              (rule.ports?.length ? rule.ports : [undefined]).map((p: unknown) => {
-                const [fromPort, toPort] = rule.protocol === "tcp" || rule.protocol === "udp" ? portRange(p) : [0, 65535];
-                return { access, fromPort, toPort, sources: (f.inputs.sourceRanges ?? ["0.0.0.0/0"]).map(source), origin: f.name };
-              }),
-          ),
-        );
+        .flatMap(inboundRulesOf);
       const disks = mocks.ofType("gcp:compute/disk:Disk");
       // Compute Engine encrypts every persistent disk at rest (Google-managed keys by default).
       const volumes = (instance.inputs.attachedDisks ?? []).map((d: any) => ({

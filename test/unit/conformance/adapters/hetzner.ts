@@ -1,21 +1,14 @@
 /** Hetzner: servers carry firewall ids; volumes, floating IPs and LB targets reference servers by numeric id. */
 import type { MockRecorder } from "../../../support/pulumi-mocks";
-import { byId, hostnameOf, portRange, source, type ProviderAdapter, type ViewServer } from "./fleet-view";
+import { byId, hostnameOf, type ProviderAdapter, type ViewServer } from "./fleet-view";
+import { inboundRulesOf } from "./inbound-rules";
 
 export const hetznerAdapter: ProviderAdapter = {
   servers(mocks: MockRecorder): ViewServer[] {
     const ids = byId(mocks);
     return mocks.ofType("hcloud:index/server:Server").map((server) => {
       const serverId = String(server.state.__id);
-      const rules = (server.inputs.firewallIds ?? []).flatMap((id: number) => {
-        const fw = ids.get(String(id))!;
-        return (fw.inputs.rules ?? [])
-          .filter((r: any) => r.direction === "in")
-          .map((r: any) => {
-            const [fromPort, toPort] = r.protocol === "tcp" || r.protocol === "udp" ? portRange(r.port) : [0, 65535];
-            return { access: "allow" as const, fromPort, toPort, sources: (r.sourceIps ?? []).map(source), origin: fw.name };
-          });
-      });
+      const rules = (server.inputs.firewallIds ?? []).flatMap((id: number) => inboundRulesOf(ids.get(String(id))!));
       const volumes = mocks
         .ofType("hcloud:index/volumeAttachment:VolumeAttachment")
         .filter((a) => String(a.inputs.serverId) === serverId)

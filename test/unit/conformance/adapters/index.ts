@@ -16,3 +16,4 @@ export const adapters: Partial<Record<ProviderName, ProviderAdapter>> = {
 };
 
 export * from "./fleet-view";
+export * from "./inbound-rules";
