@@ -15,7 +15,7 @@ import type { HostCloudConfig } from "./types";
 export const DOCKER_USER_SCRIPT_PATH = "/usr/local/sbin/sandfleet-docker-user";
 export const DOCKER_USER_UNIT = "sandfleet-docker-user.service";
 /** Destinations containers may never reach (besides the private network). */
-export const BLOCKED_FROM_CONTAINERS = ["169.254.0.0/16", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10"];
+export const BLOCKED_FROM_CONTAINERS = ["169.254.0.0/16", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10"] as const;
 
 /** The iptables-restore payload (filter table) for a host. */
 export function dockerUserRules(config: HostCloudConfig): string {

@@ -10,6 +10,7 @@
  * sandboxes cannot reach it (gVisor networking.md).
  */
 import { isIPv4, isIPv6 } from "node:net";
+import { BLOCKED_FROM_CONTAINERS } from "./docker-user";
 import { ipv4InRange } from "./ipv4";
 
 /** Cloudflare and Quad9: public, anycast, no account needed. Overridable per stack (`docker.sandboxDns`). */
@@ -17,23 +18,32 @@ export const DEFAULT_SANDBOX_DNS: readonly string[] = ["1.1.1.1", "9.9.9.9"];
 /** A resolver reads at most three `nameserver` lines (glibc MAXNS); more would be silently ignored. */
 export const MAX_SANDBOX_DNS = 3;
 
+/**
+ * Why each range DOCKER-USER rejects (docker-user.ts) is no resolver. Keyed by that list itself, so a range
+ * added to the rule set cannot be forgotten here: the type demands its reason.
+ */
+const BLOCKED_WHY: Record<(typeof BLOCKED_FROM_CONTAINERS)[number], string> = {
+  "10.0.0.0/8": "is a private range, which containers may not reach (DOCKER-USER)",
+  "172.16.0.0/12": "is a private range, which containers may not reach (DOCKER-USER)",
+  "192.168.0.0/16": "is a private range, which containers may not reach (DOCKER-USER)",
+  "100.64.0.0/10": "is carrier-grade NAT space, which containers may not reach (DOCKER-USER)",
+  "169.254.0.0/16": "is link-local (the metadata service's range), which containers may not reach (DOCKER-USER)",
+};
+
 /** IPv4 ranges a container cannot reach (DOCKER-USER rejects them) or that mean the container itself. */
-const UNREACHABLE_V4: readonly [string, number, string][] = [
-  ["0.0.0.0", 8, "is not a host address"],
-  ["127.0.0.0", 8, "is the container's own loopback, not the host's resolver"],
-  ["10.0.0.0", 8, "is a private range, which containers may not reach (DOCKER-USER)"],
-  ["172.16.0.0", 12, "is a private range, which containers may not reach (DOCKER-USER)"],
-  ["192.168.0.0", 16, "is a private range, which containers may not reach (DOCKER-USER)"],
-  ["100.64.0.0", 10, "is carrier-grade NAT space, which containers may not reach (DOCKER-USER)"],
-  ["169.254.0.0", 16, "is link-local (the metadata service's range), which containers may not reach (DOCKER-USER)"],
-  ["224.0.0.0", 3, "is not a unicast address"],
+const UNREACHABLE_V4: readonly [string, string][] = [
+  ["0.0.0.0/8", "is not a host address"],
+  ["127.0.0.0/8", "is the container's own loopback, not the host's resolver"],
+  ...BLOCKED_FROM_CONTAINERS.map((range): [string, string] => [range, BLOCKED_WHY[range]]),
+  ["224.0.0.0/3", "is not a unicast address"],
 ];
 
 /** Why `address` cannot serve as a sandbox DNS server, or undefined when it can. */
 export function sandboxDnsProblem(address: string): string | undefined {
   if (isIPv4(address)) {
-    for (const [base, prefix, why] of UNREACHABLE_V4) {
-      if (ipv4InRange(address, base, prefix)) return `${address} ${why}`;
+    for (const [range, why] of UNREACHABLE_V4) {
+      const [base, prefix] = range.split("/");
+      if (ipv4InRange(address, base, Number(prefix))) return `${address} ${why}`;
     }
     return undefined;
   }
