@@ -7,6 +7,7 @@
  * A frozen host is therefore marked unresponsive at most healthIntervalMs + healthTimeoutMs after it stops
  * answering (< two intervals, since healthTimeoutMs < healthIntervalMs is enforced by the options).
  */
+import { withDeadline } from "../deadline";
 import type { EndpointState } from "./placement";
 
 export class EndpointHealth {
@@ -86,7 +87,8 @@ export class HealthMonitor {
     this.inFlight.add(target.id);
     try {
       // The client's own deadline aborts the request; the outer race guards against a client that ignores it.
-      await withDeadline(target.ping(this.timeoutMs), this.timeoutMs + 250, `ping ${target.id}`);
+      const ms = this.timeoutMs + 250;
+      await withDeadline(target.ping(this.timeoutMs), ms, `ping ${target.id}: no answer within ${ms} ms`);
       this.onResult(target.id, true);
     } catch (err) {
       this.onResult(target.id, false, err);
@@ -94,20 +96,4 @@ export class HealthMonitor {
       this.inFlight.delete(target.id);
     }
   }
-}
-
-export function withDeadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms);
-    promise.then(
-      (v) => {
-        clearTimeout(timer);
-        resolve(v);
-      },
-      (e) => {
-        clearTimeout(timer);
-        reject(e);
-      },
-    );
-  });
 }

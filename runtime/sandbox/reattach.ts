@@ -13,6 +13,7 @@
  * While dockerd is still down, steps fail with "not reachable" and are retried with a growing pause.
  */
 import type { Duplex } from "node:stream";
+import { withDeadline } from "../deadline";
 import type { EndpointClient } from "../docker/endpoint-client";
 import { ChannelLostListener, ShellChannel } from "./shell-channel";
 import { INTERRUPT_SIGNAL, newNonce, renderProbeProgram } from "./shell-program";
@@ -83,14 +84,8 @@ async function attemptReattach(client: EndpointClient, request: ReattachRequest,
       await client.call("signal sandbox shell", (docker) => docker.getContainer(containerId).kill({ signal: INTERRUPT_SIGNAL }), callTimeout());
     }
     const nonce = newNonce();
-    const probe = channel.run(renderProbeProgram(nonce), nonce);
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`the shell did not answer on the new attach stream within ${callTimeout()} ms`)), callTimeout());
-      probe.then(
-        () => (clearTimeout(timer), resolve()),
-        (err: Error) => (clearTimeout(timer), reject(err)),
-      );
-    });
+    const probeMs = callTimeout();
+    await withDeadline(channel.run(renderProbeProgram(nonce), nonce), probeMs, `the shell did not answer on the new attach stream within ${probeMs} ms`);
     return channel;
   } catch (err) {
     channel.close("re-attach attempt failed");

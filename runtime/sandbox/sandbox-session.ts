@@ -6,6 +6,7 @@
 import { posix } from "node:path";
 import type { Duplex } from "node:stream";
 import { ExecInterruptedError, SandboxBrokenError } from "../errors";
+import { withDeadline } from "../deadline";
 import type { EndpointClient } from "../docker/endpoint-client";
 import { singleFileTar } from "../docker/single-file-tar";
 import { sandboxContainerOptions } from "./container-spec";
@@ -324,16 +325,6 @@ async function openShellChannel(client: EndpointClient, containerId: string, max
     channel.close("channel open failed");
     throw err;
   }
-}
-
-function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-    promise.then(
-      (v) => (clearTimeout(timer), resolve(v)),
-      (e) => (clearTimeout(timer), reject(e)),
-    );
-  });
 }
 
 /** Whether starting the shell failed because the image has none (then the image's own CMD is used). */

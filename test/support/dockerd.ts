@@ -13,6 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Docker from "dockerode";
 import type { Endpoint, EndpointRegistry } from "../../runtime/registry/schema";
+import { withDeadline } from "../../runtime/deadline";
 import { issueDockerTls, LocalDockerTls } from "../../components/tls/local-issuer";
 
 /** runsc args that work on these machines' kernel (see ENVIRONMENT.md); real servers use systrap + sandbox. */
@@ -299,18 +300,7 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
+/** A deadline around a test step (the runtime's helper, with this file's message). */
 export function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
-    promise.then(
-      (v) => {
-        clearTimeout(timer);
-        resolve(v);
-      },
-      (e) => {
-        clearTimeout(timer);
-        reject(e);
-      },
-    );
-  });
+  return withDeadline(promise, ms, `timed out after ${ms} ms`);
 }
