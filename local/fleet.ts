@@ -7,7 +7,7 @@
 import { existsSync, mkdirSync, readdirSync, rmSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import Docker from "dockerode";
-import { DOCKER_TLS_PORT, renderCloudConfig } from "../cloud-init";
+import { renderCloudConfig } from "../cloud-init";
 import type { HostCloudConfig } from "../cloud-init";
 import { issueDockerTls, LocalDockerTls } from "../components/tls/local-issuer";
 import type { EndpointRegistry } from "../runtime/registry/schema";
@@ -24,7 +24,7 @@ import {
   subnetAddresses,
   waitForCloudInit,
 } from "./hosts";
-import { runPostBoot } from "./post-boot";
+import { runPostBootOnHost } from "./post-boot";
 import { consoleProgress, Progress } from "./progress";
 import { buildLocalRegistry, writeRegistryFile } from "./registry-file";
 import { sideloadSandboxImage } from "./sandbox-image";
@@ -205,16 +205,7 @@ export async function upFleet(input: LocalFleetOptions = {}): Promise<LocalFleet
   const hosts = await timed("post-boot TLS over SSH", () =>
     Promise.all(
       booted.map(async ({ host, cloudInit, userData }): Promise<FleetHost> => {
-        const result = await runPostBoot({
-          hostName: host.name,
-          role: host.role,
-          ssh: { host: "127.0.0.1", port: host.sshPort, username: LOCAL_ADMIN_USER, privateKey: deployKey.privateKey },
-          listenAddress: host.privateIp,
-          port: DOCKER_TLS_PORT,
-          caCertPem: tls.ca.certPem,
-          server: tls.servers[host.name],
-          progress,
-        });
+        const result = await runPostBootOnHost(host, tls, { username: LOCAL_ADMIN_USER, privateKey: deployKey.privateKey }, progress);
         if (host.role === "workspace") await sideloadSandboxImage(docker, host);
         return { ...host, userData, cloudInit, postBootMs: result.durationMs, defaultRuntime: result.report.defaultRuntime };
       }),

@@ -3,8 +3,10 @@
  * (cloud-init/post-boot), uploaded to the same path, run with the same command, the PEM bundle (CA cert,
  * server cert, server key) on stdin so no key ever appears in user-data or on a command line.
  */
+import { DOCKER_TLS_PORT } from "../cloud-init";
 import { POST_BOOT_SCRIPT_REMOTE_PATH, parsePostBootResult, postBootCommand, postBootScript } from "../cloud-init/post-boot";
-import type { IssuedCert } from "../components/tls/local-issuer";
+import type { IssuedCert, LocalDockerTls } from "../components/tls/local-issuer";
+import type { BootedHost } from "./hosts";
 import type { Progress } from "./progress";
 import { sshConnect, sshExec, SshTarget } from "./ssh";
 
@@ -62,4 +64,26 @@ export async function runPostBoot(options: PostBootOptions): Promise<PostBootRes
   } finally {
     client.end();
   }
+}
+
+/**
+ * {@link runPostBoot} on a local test host, as `up` and a rotation both run it: SSH to the port the engine
+ * published on 127.0.0.1, the TLS listener on the host's private IP, the host's own server cert from `tls`.
+ */
+export function runPostBootOnHost(
+  host: BootedHost,
+  tls: Pick<LocalDockerTls, "ca" | "servers">,
+  login: { username: string; privateKey: string },
+  progress: Progress,
+): Promise<PostBootResult> {
+  return runPostBoot({
+    hostName: host.name,
+    role: host.role,
+    ssh: { host: "127.0.0.1", port: host.sshPort, ...login },
+    listenAddress: host.privateIp,
+    port: DOCKER_TLS_PORT,
+    caCertPem: tls.ca.certPem,
+    server: tls.servers[host.name],
+    progress,
+  });
 }

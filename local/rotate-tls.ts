@@ -13,12 +13,11 @@
  * goes on working and picks the new client cert up when it next reads the registry.
  */
 import { readFileSync } from "node:fs";
-import { DOCKER_TLS_PORT } from "../cloud-init";
 import { issueDockerTls, type IssuedCert, type LocalDockerTls } from "../components/tls/local-issuer";
 import { parseRegistry, type EndpointRegistry } from "../runtime/registry/schema";
 import { LOCAL_ADMIN_USER, type LocalFleet } from "./fleet";
 import type { BootedHost } from "./hosts";
-import { runPostBoot } from "./post-boot";
+import { runPostBootOnHost } from "./post-boot";
 import { consoleProgress, type Progress } from "./progress";
 import { writeRegistryFile } from "./registry-file";
 
@@ -80,16 +79,7 @@ export async function rotateLocalTls(options: RotateLocalTlsOptions): Promise<Ro
 
   const hosts: HostRotation[] = [];
   for (const host of options.hosts) {
-    const result = await runPostBoot({
-      hostName: host.name,
-      role: host.role,
-      ssh: { host: "127.0.0.1", port: host.sshPort, username: options.sshUser, privateKey: options.deployPrivateKey },
-      listenAddress: host.privateIp,
-      port: DOCKER_TLS_PORT,
-      caCertPem: tls.ca.certPem,
-      server: tls.servers[host.name],
-      progress,
-    });
+    const result = await runPostBootOnHost(host, tls, { username: options.sshUser, privateKey: options.deployPrivateKey }, progress);
     hosts.push({ host: host.name, durationMs: result.durationMs });
   }
 
