@@ -23,37 +23,45 @@ export interface RecordedResource {
   provider?: string;
 }
 
-export interface MockRecorder {
-  resources: RecordedResource[];
-  ofType(type: string): RecordedResource[];
-  named(name: string): RecordedResource;
+export interface MockRecorder<R extends RecordedResource = RecordedResource> {
+  resources: R[];
+  ofType(type: string): R[];
+  named(name: string): R;
 }
 
-export interface MockOptions {
+export interface MockOptions<R extends RecordedResource = RecordedResource> {
   project?: string;
   stack?: string;
   /** Full config keys, e.g. `{ "sandfleet:provider": "hetzner", "hcloud:token": "x" }`; objects are JSON-encoded. */
   config?: Record<string, unknown>;
   secretKeys?: string[];
   preview?: boolean;
+  /**
+   * The number a resource's computed outputs (ids, IPs, PEMs) are derived from.
+   * @default the registration order: 1, 2, ...
+   */
+  resourceNumber?: (args: pulumi.runtime.MockResourceArgs) => number;
+  /** Adds to each recorded resource what a test reads beyond the engine's answer. @default nothing */
+  extend?: (resource: RecordedResource, args: pulumi.runtime.MockResourceArgs) => R;
 }
 
-export function installPulumiMocks(options: MockOptions = {}): MockRecorder {
-  const resources: RecordedResource[] = [];
+export function installPulumiMocks<R extends RecordedResource = RecordedResource>(options: MockOptions<R> = {}): MockRecorder<R> {
+  const resources: R[] = [];
   const config: Record<string, string> = {};
   for (const [key, value] of Object.entries(options.config ?? {})) {
     config[key] = typeof value === "string" ? value : JSON.stringify(value);
   }
   pulumi.runtime.setAllConfig(config, options.secretKeys ?? []);
   let counter = 0;
+  const resourceNumber = options.resourceNumber ?? (() => (counter += 1));
+  const extend = options.extend ?? ((resource) => resource as R);
   pulumi.runtime.setMocks(
     {
       newResource(args) {
-        counter += 1;
-        const computed = computedOutputs(args, counter);
+        const computed = computedOutputs(args, resourceNumber(args));
         const id: string = computed.__id ?? `${args.name}-id`;
         const state = { ...args.inputs, ...computed };
-        resources.push({ type: args.type, name: args.name, inputs: args.inputs, state, id, provider: args.provider });
+        resources.push(extend({ type: args.type, name: args.name, inputs: args.inputs, state, id, provider: args.provider }, args));
         return { id, state };
       },
       call(args) {

@@ -2,14 +2,14 @@
  * The stack program under Pulumi mocks, modelled as an UPDATE of an existing stack, so that two runs
  * (before and after a config change) can be compared input by input.
  *
- * Why not the shared recorder as is: its computed outputs (ids, IPs, PEMs) are numbered in registration
+ * Why not the shared recorder's default numbering: its computed outputs (ids, IPs, PEMs) are numbered in registration
  * order, which is asynchronous, so adding one server can shift the ids of unrelated resources between two
  * runs. A real engine keeps an unchanged resource's state across updates, and gives new state only to a
  * resource it creates or replaces. This module reproduces that:
  * - a resource's computed outputs are keyed by its identity (type and name), not by order;
  * - for types whose every input change forces a replacement (@pulumi/tls, @pulumi/random), the identity
  *   also includes the inputs and the `replacementTrigger` option, as a replacement produces new material.
- * The outputs themselves still come from the shared per-provider tables (test/support/mock-outputs).
+ * The outputs themselves still come from the shared recorder and its per-provider tables (test/support/mock-outputs).
  *
  * It also records the resource options the engine receives (protect, retainOnDelete, ignoreChanges,
  * deleteBeforeReplace, replacementTrigger) and the resource's direct dependencies, which Pulumi's
@@ -17,8 +17,7 @@
  * is wrapped to read them.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { computedOutputs, mockCalls } from "../../../support/mock-outputs";
-import type { MockRecorder, RecordedResource } from "../../../support/pulumi-mocks";
+import { installPulumiMocks, type MockRecorder, type RecordedResource } from "../../../support/pulumi-mocks";
 import type { EndpointRegistry } from "../../../../runtime/registry/schema";
 import { settled } from "../../stack/support/run-program";
 
@@ -41,11 +40,7 @@ export interface UpdateResource extends RecordedResource {
   dependencies: string[];
 }
 
-export interface UpdateRecorder extends MockRecorder {
-  resources: UpdateResource[];
-  ofType(type: string): UpdateResource[];
-  named(name: string): UpdateResource;
-}
+export type UpdateRecorder = MockRecorder<UpdateResource>;
 
 /** Types whose providers replace the resource on any input change (so a change means new key material). */
 const REPLACE_ON_ANY_CHANGE = [/^tls:/, /^random:/];
@@ -93,39 +88,24 @@ interface GrpcRequest {
 }
 
 export function installUpdateMocks(options: { stack: string; config: Record<string, unknown> }): UpdateRecorder {
-  const resources: UpdateResource[] = [];
-  const config: Record<string, string> = {};
-  for (const [key, value] of Object.entries(options.config)) config[key] = typeof value === "string" ? value : JSON.stringify(value);
-  pulumi.runtime.setAllConfig(config, []);
   const pendingOptions = new Map<string, RecordedOptions>();
   const pendingDependencies = new Map<string, string[]>();
   const numbers = new Map<number, string>();
-  pulumi.runtime.setMocks(
-    {
-      newResource(args) {
-        const key = `${args.type}::${args.name}`;
-        const recordedOptions = pendingOptions.get(key) ?? { deleteBeforeReplace: false, ignoreChanges: [] };
-        const n = identityNumber(args.type, args.name, args.inputs, recordedOptions);
-        const holder = numbers.get(n);
-        if (holder && holder !== key) throw new Error(`update model: ${key} and ${holder} got the same mock number ${n}; rename or widen the hash`);
-        numbers.set(n, key);
-        const computed = computedOutputs(args, n);
-        const id: string = computed.__id ?? `${args.name}-id`;
-        const state = { ...args.inputs, ...computed };
-        const dependencies = pendingDependencies.get(key) ?? [];
-        resources.push({ type: args.type, name: args.name, inputs: args.inputs, state, id, provider: args.provider, options: recordedOptions, dependencies });
-        return { id, state };
-      },
-      call(args) {
-        const handler = mockCalls[args.token];
-        if (!handler) throw new Error(`unmocked provider function ${args.token}; add it to test/support/mock-outputs`);
-        return handler(args.inputs);
-      },
+  const keyOf = (args: pulumi.runtime.MockResourceArgs) => `${args.type}::${args.name}`;
+  const optionsOf = (args: pulumi.runtime.MockResourceArgs) => pendingOptions.get(keyOf(args)) ?? { deleteBeforeReplace: false, ignoreChanges: [] };
+  const recorder = installPulumiMocks<UpdateResource>({
+    stack: options.stack,
+    config: options.config,
+    resourceNumber(args) {
+      const key = keyOf(args);
+      const n = identityNumber(args.type, args.name, args.inputs, optionsOf(args));
+      const holder = numbers.get(n);
+      if (holder && holder !== key) throw new Error(`update model: ${key} and ${holder} got the same mock number ${n}; rename or widen the hash`);
+      numbers.set(n, key);
+      return n;
     },
-    "sandfleet",
-    options.stack,
-    false,
-  );
+    extend: (resource, args) => ({ ...resource, options: optionsOf(args), dependencies: pendingDependencies.get(keyOf(args)) ?? [] }),
+  });
   const monitor = pulumi.runtime.getMonitor() as unknown as { registerResource(req: GrpcRequest, callback: unknown): unknown };
   const register = monitor.registerResource.bind(monitor);
   monitor.registerResource = (req, callback) => {
@@ -141,15 +121,7 @@ export function installUpdateMocks(options: { stack: string; config: Record<stri
     pendingDependencies.set(`${req.getType()}::${req.getName()}`, [...new Set(req.getDependenciesList().map((urn) => urn.slice(urn.lastIndexOf("::") + 2)))].sort());
     return register(req, callback);
   };
-  return {
-    resources,
-    ofType: (type) => resources.filter((r) => r.type === type),
-    named: (name) => {
-      const found = resources.find((r) => r.name === name);
-      if (!found) throw new Error(`no resource named ${name}; have: ${resources.map((r) => r.name).join(", ")}`);
-      return found;
-    },
-  };
+  return recorder;
 }
 
 export interface UpdateRun {
