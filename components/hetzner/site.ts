@@ -15,7 +15,7 @@ import type {
   SiteArgs,
   WorkspacePoolSpec,
 } from "../provider";
-import { parseIpv4, parseIpv4Cidr } from "./cidr";
+import { isPrivateIpv4Range, parseIpv4Cidr } from "../fleet/ip-cidr";
 import { hetznerConfigSchema, type HetznerConfig } from "./config";
 import { hetznerLabels } from "./labels";
 import { hetznerLocations, networkZoneOf, type HetznerNetworkZone } from "./locations";
@@ -23,19 +23,12 @@ import { hetznerName } from "./names";
 import { HetznerPlatform } from "./platform";
 import { HetznerWorkspacePool } from "./workspace-pool";
 
-/** Hetzner networks must use private address space. */
-const privateRanges = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"];
-
-/** Throws unless `cidr` is an IPv4 range inside RFC 1918 space, as Hetzner networks require. */
+/** Throws unless `cidr` is an IPv4 network address and range inside RFC 1918 space, as Hetzner networks require. */
 export function validateNetworkCidr(cidr: string): void {
   const range = parseIpv4Cidr(cidr);
-  const inside = privateRanges.some((p) => {
-    const outer = parseIpv4Cidr(p);
-    return range.prefix >= outer.prefix && range.first >= outer.first && range.last <= outer.last;
-  });
-  if (!inside || parseIpv4(cidr.split("/")[0]) !== range.network) {
+  if (!range || !isPrivateIpv4Range(range)) {
     throw new Error(
-      `networkCidr "${cidr}" is not usable for a Hetzner network: give the network address of a range inside ${privateRanges.join(", ")} (e.g. 10.0.0.0/16).`,
+      `networkCidr "${cidr}" is not usable for a Hetzner network: give the network address of a range inside 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16 (e.g. 10.0.0.0/16).`,
     );
   }
 }
