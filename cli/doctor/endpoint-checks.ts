@@ -6,6 +6,7 @@ import { randomBytes } from "node:crypto";
 import { Socket } from "node:net";
 import { EndpointClient } from "../../runtime/docker/endpoint-client";
 import { tlsFailureAdvice } from "../../runtime/docker/tls-failure";
+import { verifiedServerName } from "../../runtime/docker/tls-options";
 import { POOL_LABELS } from "../../runtime/pool/labels";
 import type { Endpoint, RegistryTls } from "../../runtime/registry/schema";
 import { parseSandboxProfile } from "../../runtime/sandbox/profile";
@@ -62,7 +63,6 @@ export async function checkEndpoint(endpoint: Endpoint, tls: RegistryTls, option
   if (tcp.status === "fail") return skipRest("TCP failed"), report();
 
   const probe = await probeTls(endpoint, tls, options.timeoutMs);
-  const serverName = endpoint.serverName ?? endpoint.host;
   if (probe.caError) {
     add({ name: "tls", status: "fail", summary: "unknown CA", detail: `${probe.caError}: ${tlsFailureAdvice("unknown-ca")}` });
   } else if (!probe.accepted) {
@@ -87,7 +87,7 @@ export async function checkEndpoint(endpoint: Endpoint, tls: RegistryTls, option
       detail: `${probe.nameError} (cert covers ${probe.subjectAltName ?? "nothing"}): ${tlsFailureAdvice("wrong-name")}`,
     });
   } else if (probe.subjectAltName !== undefined || probe.accepted) {
-    add({ name: "cert", status: "ok", summary: "ok", detail: `valid for ${serverName}` });
+    add({ name: "cert", status: "ok", summary: "ok", detail: `valid for ${verifiedServerName(endpoint)}` });
   }
   if (checks.some((c) => c.status === "fail")) return skipRest("TLS failed"), report();
 

@@ -3,10 +3,10 @@
  * handshake complete with our client cert, is the server cert signed by the registry's CA, does it cover the
  * name we verify it against. (A normal https request folds all three into one error.)
  */
-import { isIP } from "node:net";
 import { checkServerIdentity, connect, TLSSocket } from "node:tls";
 import type { Endpoint, RegistryTls } from "../../runtime/registry/schema";
 import { classifyTlsFailure, TlsFailureKind } from "../../runtime/docker/tls-failure";
+import { mtlsConnectionOptions, verifiedServerName } from "../../runtime/docker/tls-options";
 
 export interface TlsProbeResult {
   /** Handshake completed and the daemon answered an HTTP request (so it accepted our client cert). */
@@ -22,7 +22,7 @@ export interface TlsProbeResult {
 }
 
 export function probeTls(endpoint: Endpoint, tls: RegistryTls, timeoutMs: number): Promise<TlsProbeResult> {
-  const serverName = endpoint.serverName ?? endpoint.host;
+  const serverName = verifiedServerName(endpoint);
   return new Promise((resolve) => {
     const result: TlsProbeResult = { accepted: false };
     let socket: TLSSocket | undefined;
@@ -38,10 +38,7 @@ export function probeTls(endpoint: Endpoint, tls: RegistryTls, timeoutMs: number
     socket = connect({
       host: endpoint.host,
       port: endpoint.port,
-      ca: tls.ca,
-      cert: tls.clientCert,
-      key: tls.clientKey,
-      ...(isIP(serverName) ? {} : { servername: serverName }),
+      ...mtlsConnectionOptions(endpoint, tls),
       // Verified below, separately, so that one connection reports CA and name problems independently.
       rejectUnauthorized: false,
     });

@@ -8,12 +8,12 @@
  */
 import * as http from "node:http";
 import * as https from "node:https";
-import { isIP } from "node:net";
-import { checkServerIdentity, PeerCertificate } from "node:tls";
+import { checkServerIdentity } from "node:tls";
 import Dockerode from "dockerode";
 import type { Endpoint, RegistryTls } from "../registry/schema";
 import { DockerCallTimeoutError, EndpointUnavailableError, TlsHandshakeError } from "../errors";
 import { classifyTlsFailure, tlsFailureAdvice } from "./tls-failure";
+import { mtlsConnectionOptions, verifiedServerName } from "./tls-options";
 
 export interface EndpointClientOptions {
   /** Deadline of every Docker API call, in ms. @default 10_000 */
@@ -32,17 +32,14 @@ export class EndpointClient {
   /** mTLS client for a registry endpoint; the server cert is verified against `endpoint.serverName ?? host`. */
   static remote(endpoint: Endpoint, tls: RegistryTls, options: EndpointClientOptions = {}): EndpointClient {
     const maxSockets = options.maxSockets ?? DEFAULT_MAX_SOCKETS;
-    const serverName = endpoint.serverName ?? endpoint.host;
+    const serverName = verifiedServerName(endpoint);
     const agent = new https.Agent({
       keepAlive: true,
       maxSockets,
       maxFreeSockets: maxSockets,
-      ca: tls.ca,
-      cert: tls.clientCert,
-      key: tls.clientKey,
-      // SNI must not be an IP (RFC 6066); without servername Node verifies the cert against the dialled host.
-      ...(isIP(serverName) ? {} : { servername: serverName }),
-      checkServerIdentity: (_host, cert) => checkIdentity(serverName, cert),
+      ...mtlsConnectionOptions(endpoint, tls),
+      // Node's own check, but against the registry's serverName even when we dial an IP (where SNI is omitted).
+      checkServerIdentity: (_host, cert) => checkServerIdentity(serverName, cert),
     });
     const docker = new Dockerode({
       host: endpoint.host,
@@ -188,9 +185,4 @@ export interface DockerInfo {
   ContainersRunning?: number;
   NCPU?: number;
   MemTotal?: number;
-}
-
-/** Node's own check, but against the registry's serverName even when we dial an IP. */
-function checkIdentity(serverName: string, cert: PeerCertificate): Error | undefined {
-  return checkServerIdentity(serverName, cert);
 }
