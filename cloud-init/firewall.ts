@@ -7,7 +7,7 @@
  * Debian's nftables.service, whose config starts with `flush ruleset` and whose stop flushes everything:
  * that would delete Docker's and fail2ban's tables too.
  */
-import { DOCKER_TLS_PORT } from "./ports";
+import { DOCKER_TLS_PORT, SSH_PORT } from "./ports";
 import type { CloudConfigFragment } from "./fragment";
 import type { HostCloudConfig } from "./types";
 import { cidr } from "./validate";
@@ -47,7 +47,7 @@ export function firewallRuleset(config: HostCloudConfig): string {
     "    # DHCP replies (private network interfaces are configured by DHCP on several clouds).",
     "    udp sport 67 udp dport 68 accept",
     "    udp sport 547 udp dport 546 accept",
-    ...allowFrom(sshSources, 22, "SSH from admin ranges and the private network (bastion hops through the platform server)."),
+    ...allowFrom(sshSources, SSH_PORT, "SSH from admin ranges and the private network (bastion hops through the platform server)."),
     ...(config.dockerApiSources.length
       ? allowFrom(config.dockerApiSources, DOCKER_TLS_PORT, "Docker API (mutual TLS) from the pool's sources only; never the internet.")
       : []),

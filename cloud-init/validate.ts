@@ -6,6 +6,7 @@
 import { isIPv4, isIPv6 } from "node:net";
 import { CloudConfigInputError } from "./errors";
 import { ipv4InRange } from "./ipv4";
+import { NEVER_PUBLIC_PORTS } from "./ports";
 import { DEFAULT_SANDBOX_DNS, MAX_SANDBOX_DNS, sandboxDnsProblem } from "./sandbox-dns";
 import type { HostCloudConfig } from "./types";
 
@@ -54,7 +55,7 @@ export function validateHostCloudConfig(config: HostCloudConfig): void {
   if (!Array.isArray(config.publicPorts)) fail("publicPorts", "must be a list of port numbers.");
   config.publicPorts.forEach((port, i) => {
     if (!Number.isInteger(port) || port < 1 || port > 65535) fail(`publicPorts[${i}]`, `${port} is not a TCP port (1-65535).`);
-    if (port === 22 || port === 2375 || port === 2376) {
+    if (NEVER_PUBLIC_PORTS.has(port)) {
       fail(`publicPorts[${i}]`, `port ${port} must never be open to everyone (SSH comes from adminCidrs, the Docker API from dockerApiSources).`);
     }
   });

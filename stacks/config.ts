@@ -15,6 +15,7 @@ import {
 import { DEFAULT_SANDBOX_DNS, MAX_SANDBOX_DNS, sandboxDnsProblem } from "../cloud-init/sandbox-dns";
 import { checkCidr, isPrivateIpv4Range, parseIpv4Cidr } from "../components/fleet/ip-cidr";
 import { POOL_NAME_PATTERN } from "../components/fleet/naming";
+import { DOCKER_PLAIN_PORT, DOCKER_TLS_PORT, SSH_PORT } from "../components/ingress";
 import { DEFAULT_ROLLOUT_WAVES } from "../components/post-boot/rollout-waves";
 import type { ProviderName } from "../components/provider";
 import { providerRegistry, type ProviderRegistry } from "./providers";
@@ -31,9 +32,9 @@ export class StackConfigError extends Error {
 
 /** Ports nothing may publish: SSH is admin-only, 2376 is the private Docker API, 2375 is unauthenticated Docker. */
 const RESERVED_PORTS: Record<number, string> = {
-  22: "SSH is reachable only from adminCidrs",
-  2375: "2375 is Docker without TLS and is never opened",
-  2376: "2376 is the Docker API, reachable only from the private network",
+  [SSH_PORT]: "SSH is reachable only from adminCidrs",
+  [DOCKER_PLAIN_PORT]: "2375 is Docker without TLS and is never opened",
+  [DOCKER_TLS_PORT]: "2376 is the Docker API, reachable only from the private network",
 };
 const MAX_CA_LEAF_VALIDITY_HOURS = 5 * 8760;
 const LABEL_PATTERN = /^[a-z0-9]([a-z0-9_.-]{0,61}[a-z0-9])?$/;
