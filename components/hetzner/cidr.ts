@@ -23,7 +23,7 @@ export function isUsableHostIn(address: string, cidr: string): boolean {
 }
 
 /** Offset of the load balancer's default private IP from the start of the network. */
-export const loadBalancerHostOffset = 250;
+const loadBalancerHostOffset = 250;
 
 /**
  * The load balancer's default private IP: offset 250 of the network's first /24. The core's address
@@ -33,6 +33,3 @@ export const loadBalancerHostOffset = 250;
 export function defaultLoadBalancerIp(cidr: string): string {
   return intToIpv4(rangeOf(cidr).base + loadBalancerHostOffset);
 }
-
-/** Firewall sources in CIDR notation (`/32` or `/128` for a single address), defined once for every provider. */
-export { toCidr as toSourceCidr } from "../ingress";

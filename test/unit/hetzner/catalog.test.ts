@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { defaultLoadBalancerIp, isUsableHostIn, toSourceCidr } from "../../../components/hetzner/cidr";
+import { defaultLoadBalancerIp, isUsableHostIn } from "../../../components/hetzner/cidr";
+import { toCidr } from "../../../components/ingress";
 import { hetznerConfigSchema } from "../../../components/hetzner/config";
 import { hetznerLabels, sanitizeLabelKey, sanitizeLabelValue } from "../../../components/hetzner/labels";
 import { networkZoneOf } from "../../../components/hetzner/locations";
@@ -96,8 +97,8 @@ describe("Hetzner address helpers", () => {
   });
 
   it("add the single-address prefix to firewall sources", () => {
-    expect(toSourceCidr("2001:db8::1")).toBe("2001:db8::1/128");
-    expect(toSourceCidr("10.0.0.0/16")).toBe("10.0.0.0/16");
+    expect(toCidr("2001:db8::1")).toBe("2001:db8::1/128");
+    expect(toCidr("10.0.0.0/16")).toBe("10.0.0.0/16");
   });
 });
 
