@@ -26,8 +26,15 @@ export function postBootScript(): string {
   return readFileSync(POST_BOOT_SCRIPT_LOCAL_PATH, "utf8");
 }
 
-export interface PostBootCommandArgs {
+export interface PostBootWaitCommandArgs {
   role: HostRole;
+  /** Run through `sudo -n` (admin users other than root). */
+  sudo: boolean;
+  /** Where the script was copied, usually {@link POST_BOOT_SCRIPT_REMOTE_PATH}. */
+  scriptPath: string;
+}
+
+export interface PostBootCommandArgs extends PostBootWaitCommandArgs {
   /** The host's PRIVATE address the mTLS listener binds to; never 0.0.0.0. */
   listenAddress: string;
   /**
@@ -37,17 +44,11 @@ export interface PostBootCommandArgs {
    */
   extraListenAddresses?: string[];
   port: number;
-  /** Run through `sudo -n` (admin users other than root). */
-  sudo: boolean;
-  /** Where the script was copied, usually {@link POST_BOOT_SCRIPT_REMOTE_PATH}. */
-  scriptPath: string;
 }
 
 /** The command line that runs the script on the host. Contains no secret: the PEMs go to stdin. */
 export function postBootCommand(args: PostBootCommandArgs): string {
-  if (args.role !== "platform" && args.role !== "workspace") {
-    throw new CloudConfigInputError("role", `"${String(args.role)}" is not one of "platform", "workspace".`);
-  }
+  checkRole(args.role);
   if (!isIPv4(args.listenAddress) || args.listenAddress === "0.0.0.0") {
     throw new CloudConfigInputError("listenAddress", `"${args.listenAddress}" must be the host's private IPv4 address (never 0.0.0.0).`);
   }
@@ -61,19 +62,7 @@ export function postBootCommand(args: PostBootCommandArgs): string {
   if (!Number.isInteger(args.port) || args.port < 1 || args.port > 65535) {
     throw new CloudConfigInputError("port", `${args.port} is not a TCP port (1-65535).`);
   }
-  if (!args.scriptPath || /[\0\n]/.test(args.scriptPath)) {
-    throw new CloudConfigInputError("scriptPath", "must be the path the script was copied to.");
-  }
-  const argv = ["bash", args.scriptPath, "--role", args.role, ...listenAddresses.flatMap((a) => ["--listen-address", a]), "--port", String(args.port)];
-  return shellJoin(args.sudo ? ["sudo", "-n", ...argv] : argv);
-}
-
-export interface PostBootWaitCommandArgs {
-  role: HostRole;
-  /** Run through `sudo -n` (admin users other than root). */
-  sudo: boolean;
-  /** Where the script was copied, usually {@link POST_BOOT_SCRIPT_REMOTE_PATH}. */
-  scriptPath: string;
+  return scriptCommandLine(args, [...listenAddresses.flatMap((a) => ["--listen-address", a]), "--port", String(args.port)]);
 }
 
 /**
@@ -83,13 +72,22 @@ export interface PostBootWaitCommandArgs {
  * server, which needs no Docker TLS listener but must be ready before the registry is delivered to it.
  */
 export function postBootWaitCommand(args: PostBootWaitCommandArgs): string {
-  if (args.role !== "platform" && args.role !== "workspace") {
-    throw new CloudConfigInputError("role", `"${String(args.role)}" is not one of "platform", "workspace".`);
+  checkRole(args.role);
+  return scriptCommandLine(args, ["--wait-only"]);
+}
+
+function checkRole(role: HostRole): void {
+  if (role !== "platform" && role !== "workspace") {
+    throw new CloudConfigInputError("role", `"${String(role)}" is not one of "platform", "workspace".`);
   }
+}
+
+/** `bash <script> --role <role> <modeArgs>`, through `sudo -n` when asked: what both modes share. */
+function scriptCommandLine(args: PostBootWaitCommandArgs, modeArgs: string[]): string {
   if (!args.scriptPath || /[\0\n]/.test(args.scriptPath)) {
     throw new CloudConfigInputError("scriptPath", "must be the path the script was copied to.");
   }
-  const argv = ["bash", args.scriptPath, "--role", args.role, "--wait-only"];
+  const argv = ["bash", args.scriptPath, "--role", args.role, ...modeArgs];
   return shellJoin(args.sudo ? ["sudo", "-n", ...argv] : argv);
 }
 
