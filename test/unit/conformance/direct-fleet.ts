@@ -16,6 +16,7 @@ import type {
   ProvisionedServer,
   ServerSpec,
 } from "../../../components/provider";
+import { createProvider } from "../../../stacks/providers";
 
 export interface PoolCase {
   name: string;
@@ -62,23 +63,6 @@ export interface DirectFleet {
   dockerApiSources: Map<string, pulumi.Input<string>[]>;
 }
 
-export async function loadProvider(name: ProviderName): Promise<FleetProvider> {
-  switch (name) {
-    case "aws":
-      return (await import("../../../components/aws")).awsProvider;
-    case "gcp":
-      return (await import("../../../components/gcp")).gcpProvider;
-    case "azure":
-      return (await import("../../../components/azure")).azureProvider;
-    case "digitalocean":
-      return (await import("../../../components/digitalocean")).digitaloceanProvider;
-    case "hetzner":
-      return (await import("../../../components/hetzner")).hetznerProvider;
-    default:
-      throw new Error(`no provider ${name} in the conformance harness`);
-  }
-}
-
 /** Stand-in for the core's cloud-init renderer: plain text naming the role and the volume device. */
 function standInUserData(role: "platform" | "workspace", name: string) {
   return (device: pulumi.Output<string> | undefined) =>
@@ -99,7 +83,7 @@ export async function buildDirectFleet(c: FleetCase): Promise<DirectFleet> {
   const siteOf = async (provider: ProviderName) => {
     let site = sites.get(provider);
     if (!site) {
-      const implementation = await loadProvider(provider);
+      const implementation = await createProvider(provider);
       site = implementation.createSite(
         {
           name: fleetName,
