@@ -20,9 +20,9 @@ import { runDoctor } from "../../local/doctor";
 import { downFleet, FleetHost, LOCAL_ADMIN_USER, LocalFleet, upFleet } from "../../local/fleet";
 import { removeFleetResources } from "../../local/hosts";
 import { fleetFilter, fleetLabels } from "../../local/labels";
-import { Progress } from "../../local/progress";
 import { LOCAL_SANDBOX_IMAGE } from "../../local/sandbox-image";
 import { offeredAuthMethods } from "../../local/ssh";
+import { skipWithoutLocalEngine, taggedProgress } from "../support/local-engine";
 
 const FLEET = "e2e";
 const SUBNET = "10.213.1.0/24";
@@ -31,22 +31,10 @@ const METADATA_IP = "169.254.169.254";
 /** The listener's own address on the private network. */
 const METADATA_LISTENER_IP = "10.213.1.250";
 
-const engineAvailable = Boolean(process.env.DOCKER_HOST) || existsSync("/var/run/docker.sock");
-const mustRun = Boolean(process.env.CI);
-if (!engineAvailable && !mustRun) {
-  console.warn(
-    "\n!!! SKIPPING the local-fleet end-to-end tests: no Docker engine (no DOCKER_HOST, no /var/run/docker.sock).\n" +
-      "!!! Run them on a machine with Docker (root, or debootstrap + a Docker registry for debian:bookworm):\n" +
-      "!!!   npx vitest run test/e2e/local-fleet.test.ts   (CI=1 makes them mandatory)\n",
-  );
-}
+const skip = skipWithoutLocalEngine("local-fleet end-to-end tests", "test/e2e/local-fleet.test.ts");
+const progress = taggedProgress("e2e");
 
-const progress: Progress = {
-  info: (m) => console.log(`[e2e] ${m}`),
-  host: (h, m) => console.log(`[e2e] ${h}: ${m}`),
-};
-
-describe.skipIf(!engineAvailable && !mustRun)("the local fleet, end to end", () => {
+describe.skipIf(skip)("the local fleet, end to end", () => {
   const docker = new Docker();
   const stateDir = join(mkdtempSync(join(tmpdir(), "sandfleet-e2e-")), "state");
   let fleet: LocalFleet;

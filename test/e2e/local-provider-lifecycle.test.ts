@@ -3,22 +3,18 @@
  * create boots a real test host and waits for cloud-init, delete removes it and its volume.
  * A minimal user-data keeps this fast; the full cloud-init path is covered by local-fleet.test.ts.
  */
-import { existsSync } from "node:fs";
 import Docker from "dockerode";
 import { afterAll, describe, expect, it } from "vitest";
 import { createLocalHost, createLocalNetwork, deleteLocalHost, deleteLocalNetwork } from "../../components/local/host-lifecycle";
 import { removeFleetResources } from "../../local/hosts";
 import { fleetFilter } from "../../local/labels";
+import { skipWithoutLocalEngine } from "../support/local-engine";
 
 const FLEET = "e2e-lifecycle";
 const SUBNET = "10.213.2.0/24";
-const engineAvailable = Boolean(process.env.DOCKER_HOST) || existsSync("/var/run/docker.sock");
-const mustRun = Boolean(process.env.CI);
-if (!engineAvailable && !mustRun) {
-  console.warn("\n!!! SKIPPING the local provider lifecycle test: no Docker engine. Run on a machine with Docker: npx vitest run test/e2e/local-provider-lifecycle.test.ts\n");
-}
+const skip = skipWithoutLocalEngine("local provider lifecycle test", "test/e2e/local-provider-lifecycle.test.ts");
 
-describe.skipIf(!engineAvailable && !mustRun)("the local provider's create and delete functions", () => {
+describe.skipIf(skip)("the local provider's create and delete functions", () => {
   const docker = new Docker();
   afterAll(async () => {
     await removeFleetResources(docker, FLEET).catch(() => undefined);

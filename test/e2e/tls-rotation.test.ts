@@ -8,7 +8,7 @@
  * Without a reachable engine and without CI these tests skip with a message; with CI set they must run.
  * Run alone with: npx vitest run test/e2e/tls-rotation.test.ts
  */
-import { existsSync, mkdtempSync, readFileSync, statSync } from "node:fs";
+import { mkdtempSync, readFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import tls, { type PeerCertificate } from "node:tls";
@@ -22,27 +22,15 @@ import { runDoctor } from "../../local/doctor";
 import { downFleet, type FleetHost, type LocalFleet, upFleet } from "../../local/fleet";
 import { removeFleetResources } from "../../local/hosts";
 import { fleetLabels } from "../../local/labels";
-import type { Progress } from "../../local/progress";
 import { rotateFleetTls, type RotatedTls } from "../../local/rotate-tls";
 import { LOCAL_SANDBOX_IMAGE } from "../../local/sandbox-image";
+import { skipWithoutLocalEngine, taggedProgress } from "../support/local-engine";
 
 const FLEET = "rotate";
 const SUBNET = "10.213.7.0/24";
 
-const engineAvailable = Boolean(process.env.DOCKER_HOST) || existsSync("/var/run/docker.sock");
-const mustRun = Boolean(process.env.CI);
-if (!engineAvailable && !mustRun) {
-  console.warn(
-    "\n!!! SKIPPING the TLS rotation end-to-end tests: no Docker engine (no DOCKER_HOST, no /var/run/docker.sock).\n" +
-      "!!! Run them on a machine with Docker (root, or debootstrap + a Docker registry for debian:bookworm):\n" +
-      "!!!   npx vitest run test/e2e/tls-rotation.test.ts   (CI=1 makes them mandatory)\n",
-  );
-}
-
-const progress: Progress = {
-  info: (m) => console.log(`[rotation] ${m}`),
-  host: (h, m) => console.log(`[rotation] ${h}: ${m}`),
-};
+const skip = skipWithoutLocalEngine("TLS rotation end-to-end tests", "test/e2e/tls-rotation.test.ts");
+const progress = taggedProgress("rotation");
 
 /** The certificate the daemon presents on its TLS port, read with a client cert (the daemon requires one). */
 function presentedCert(host: FleetHost, ca: string, client: IssuedCert): Promise<PeerCertificate> {
@@ -57,7 +45,7 @@ function presentedCert(host: FleetHost, ca: string, client: IssuedCert): Promise
   });
 }
 
-describe.skipIf(!engineAvailable && !mustRun)("rotating the local fleet's Docker TLS certificates", () => {
+describe.skipIf(skip)("rotating the local fleet's Docker TLS certificates", () => {
   const docker = new Docker();
   const stateDir = join(mkdtempSync(join(tmpdir(), "sandfleet-rotation-")), "state");
   let fleet: LocalFleet;
