@@ -89,7 +89,7 @@ export class PostBootStep extends pulumi.ComponentResource {
   }
 }
 
-/** The stdin bundle the post-boot script reads: CA, server cert, server key. */
+/** A stdin bundle of PEMs in order (CA, cert, key), as the post-boot script and the registry delivery read it. Secret. */
 export function tlsBundle(caCertPem: pulumi.Input<string>, certPem: pulumi.Input<string>, keyPem: pulumi.Input<string>): pulumi.Output<string> {
   return pulumi.secret(
     pulumi.all([caCertPem, certPem, keyPem]).apply((pems) => pems.map((pem) => pem.trim() + "\n").join("")),

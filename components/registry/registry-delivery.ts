@@ -8,6 +8,7 @@ import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "node:crypto";
 import { posix } from "node:path";
+import { tlsBundle } from "../post-boot/post-boot-step";
 
 export const REGISTRY_REMOTE_PATH = "/etc/sandfleet/registry.json";
 export const CLIENT_TLS_REMOTE_DIR = "/etc/sandfleet/docker-client";
@@ -52,10 +53,8 @@ export class RegistryDelivery extends pulumi.ComponentResource {
     const json = pulumi.output(args.registry).apply((r) => JSON.stringify(r, null, 2) + "\n");
     // A hash, not the content, as trigger: triggers are stored in plain text.
     const digest = json.apply((text) => createHash("sha256").update(text).digest("hex"));
-    const tlsBundle = pulumi.output(args.registry).apply((r) => {
-      const tls = (r as { tls: { ca: string; clientCert: string; clientKey: string } }).tls;
-      return [tls.ca, tls.clientCert, tls.clientKey].map((pem) => pem.trim() + "\n").join("");
-    });
+    const tls = pulumi.output(args.registry).apply((r) => (r as { tls: { ca: string; clientCert: string; clientKey: string } }).tls);
+    const clientBundle = tlsBundle(tls.ca, tls.clientCert, tls.clientKey);
     this.registryFile = new command.remote.Command(
       `${name}-registry`,
       { connection: args.connection, create: writeRegistry(sudo), stdin: pulumi.secret(json), triggers: [digest] },
@@ -63,7 +62,7 @@ export class RegistryDelivery extends pulumi.ComponentResource {
     );
     this.clientTlsFiles = new command.remote.Command(
       `${name}-client-tls`,
-      { connection: args.connection, create: writeClientTls(sudo), stdin: pulumi.secret(tlsBundle), triggers: [digest] },
+      { connection: args.connection, create: writeClientTls(sudo), stdin: clientBundle, triggers: [digest] },
       { parent: this, dependsOn: args.dependsOn, additionalSecretOutputs: ["stdin"] },
     );
     this.registerOutputs({ registryFile: this.registryFile, clientTlsFiles: this.clientTlsFiles });
