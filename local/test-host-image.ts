@@ -13,6 +13,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, copyFileSync, mkdirSync 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Docker from "dockerode";
+import { DockerStreamDemuxer } from "../runtime/docker/multiplexed-stream";
 import { fleetLabels, LABEL_BASE, LABEL_MANAGED, LABEL_RECIPE } from "./labels";
 import type { Progress } from "./progress";
 
@@ -214,12 +215,14 @@ async function provision(docker: Docker, baseImage: string, tag: string, base: s
     const lastLine = { text: "" };
     const logStream = (await container.logs({ follow: true, stdout: true, stderr: true })) as NodeJS.ReadableStream;
     const output: string[] = [];
-    logStream.on("data", (chunk: Buffer) => {
-      const text = chunk.toString("utf8").replace(/[\x00-\x08]/g, "");
+    // The log stream of a container without a TTY is multiplexed (an 8-byte header per frame).
+    const demuxer = new DockerStreamDemuxer((_stream, payload) => {
+      const text = payload.toString("utf8");
       output.push(text);
       const lines = text.split("\n").filter((l) => l.trim());
       if (lines.length) lastLine.text = lines[lines.length - 1].trim();
     });
+    logStream.on("data", (chunk: Buffer) => demuxer.push(chunk));
     const heartbeat = setInterval(() => progress.info(`image: ... ${lastLine.text.slice(0, 100)}`), 15_000);
     const result = (await container.wait()) as { StatusCode: number };
     clearInterval(heartbeat);
