@@ -4,9 +4,9 @@
  * ranges (RFC 5737): instances 203.0.113.0/24, Elastic IPs 198.51.100.0/24.
  */
 import type { CallFn, OutputsFn } from "./index";
+import { docAddress } from "./documentation-address";
 
 const hex = (n: number) => n.toString(16).padStart(17, "0");
-const docAddress = (prefix: string, n: number) => `${prefix}.${(n % 254) + 1}`;
 const arn = (service: string, kind: string, n: number) => `arn:aws:${service}:eu-central-1:123456789012:${kind}/mock-${n}`;
 
 export const outputs: Record<string, OutputsFn> = {

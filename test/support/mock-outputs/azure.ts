@@ -5,9 +5,9 @@
  */
 import type { MockResourceArgs } from "@pulumi/pulumi/runtime";
 import type { OutputsFn } from "./index";
+import { docAddress } from "./documentation-address";
 
 const subscription = "/subscriptions/00000000-0000-0000-0000-000000000000";
-const docAddress = (prefix: string, n: number) => `${prefix}.${(n % 254) + 1}`;
 
 const armResource =
   (provider: string, kind: string, nameInput: string) =>

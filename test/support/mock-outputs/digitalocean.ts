@@ -6,8 +6,8 @@
  * load balancers 192.0.2.0/24.
  */
 import type { OutputsFn } from "./index";
+import { docAddress } from "./documentation-address";
 
-const docAddress = (prefix: string, n: number) => `${prefix}.${(n % 254) + 1}`;
 const uuid = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, "0")}`;
 /** VPC id -> [range base "a.b.c", next host]. */
 const vpcs = new Map<string, { base: string; next: number }>();

@@ -5,8 +5,8 @@
  */
 import type { MockResourceArgs } from "@pulumi/pulumi/runtime";
 import type { OutputsFn } from "./index";
+import { docAddress } from "./documentation-address";
 
-const docAddress = (prefix: string, n: number) => `${prefix}.${(n % 254) + 1}`;
 const project = "mock-project";
 const named = (args: MockResourceArgs, n: number) => args.inputs.name ?? `${args.name}-${n.toString(16)}`;
 const regional = (kind: string) => (args: MockResourceArgs, n: number) => {

@@ -4,10 +4,9 @@
  * (RFC 5737 / RFC 3849): servers 203.0.113.0/24, floating IPs 198.51.100.0/24, load balancers 192.0.2.0/24.
  */
 import type { OutputsFn } from "./index";
+import { docAddress } from "./documentation-address";
 
 const numericId = (n: number) => String(100000 + n);
-/** A host address in a documentation /24, cycling through .1-.254 for large mocked fleets. */
-const docAddress = (prefix: string, n: number) => `${prefix}.${(n % 254) + 1}`;
 
 export const outputs: Record<string, OutputsFn> = {
   "hcloud:index/network:Network": (_args, n) => ({ __id: numericId(n) }),
