@@ -11,6 +11,7 @@ import { AcquireTimeoutError, createPool, POOL_LABELS, Sandbox } from "../../run
 import type { EndpointRegistry } from "../../runtime/registry/schema";
 import { dockerdSupport, sleep, startTestDaemons, TestDaemon, testRegistry, withTimeout } from "../support/dockerd";
 import { ensureBusyboxImage } from "../support/images";
+import { waitFor } from "../support/wait-for";
 
 const support = dockerdSupport();
 const profiles = { default: { image: "sandfleet-test/busybox:latest" } };
@@ -188,12 +189,3 @@ describe.skipIf(!support.ok)("pool under faults", () => {
     expect(await allContainers("faults")).toEqual([]);
   });
 });
-
-async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await sleep(50);
-  }
-  throw new Error(`condition not met within ${timeoutMs} ms`);
-}

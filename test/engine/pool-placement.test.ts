@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createPool, PoolClosedError, PoolExhaustedError, NoMatchingEndpointError, AcquireTimeoutError, LeaseExpiredError, startStatusServer, POOL_LABELS } from "../../runtime";
 import { dockerdSupport, issueTestTls, sleep, startTestDaemons, TestDaemon, testRegistry } from "../support/dockerd";
 import { ensureBusyboxImage } from "../support/images";
+import { waitFor } from "../support/wait-for";
 import { issueDockerTls } from "../../components/tls/local-issuer";
 import type { EndpointRegistry } from "../../runtime/registry/schema";
 
@@ -319,12 +320,3 @@ describe.skipIf(!support.ok)("pool on three real endpoints", () => {
     });
   });
 });
-
-async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await sleep(50);
-  }
-  throw new Error(`condition not met within ${timeoutMs} ms`);
-}

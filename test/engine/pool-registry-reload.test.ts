@@ -10,8 +10,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createPool, Pool, POOL_LABELS, RegistryError, Sandbox } from "../../runtime";
 import type { Endpoint, EndpointRegistry } from "../../runtime/registry/schema";
 import { issueDockerTls } from "../../components/tls/local-issuer";
-import { dockerdSupport, issueTestTls, sleep, startTestDaemons, TestDaemon, testRegistry, withTimeout } from "../support/dockerd";
+import { dockerdSupport, issueTestTls, startTestDaemons, TestDaemon, testRegistry, withTimeout } from "../support/dockerd";
 import { ensureBusyboxImage } from "../support/images";
+import { waitFor } from "../support/wait-for";
 
 const support = dockerdSupport();
 const profiles = { default: { image: "sandfleet-test/busybox:latest" } };
@@ -176,12 +177,3 @@ describe.skipIf(!support.ok)("registry updates on a running pool", () => {
     for (const d of daemons) expect(await containersOf(d, "reload-watch")).toEqual([]);
   });
 });
-
-async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await sleep(25);
-  }
-  throw new Error(`condition not met within ${timeoutMs} ms`);
-}

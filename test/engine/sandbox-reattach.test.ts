@@ -13,6 +13,7 @@ import { SandboxSession, SandboxSessionStartOptions } from "../../runtime/sandbo
 import type { EndpointRegistry } from "../../runtime/registry/schema";
 import { dockerdSupport, sleep, startTestDaemon, TestDaemon, testRegistry, withTimeout } from "../support/dockerd";
 import { ensureBusyboxImage } from "../support/images";
+import { waitFor } from "../support/wait-for";
 
 const support = dockerdSupport();
 const labels = { "dev.sandfleet.managed": "true", "dev.sandfleet.pool": "engine-reattach-test" };
@@ -170,12 +171,3 @@ describe.skipIf(!support.ok)("sandboxes across a dockerd restart with live-resto
     expect(await poolContainers()).toEqual([]);
   });
 });
-
-async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await sleep(25);
-  }
-  throw new Error(`condition not met within ${timeoutMs} ms`);
-}
