@@ -17,7 +17,7 @@
  * is wrapped to read them.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { installPulumiMocks, type MockRecorder, type RecordedResource } from "../../../support/pulumi-mocks";
+import { installPulumiMocks, valueOf, type MockRecorder, type RecordedResource } from "../../../support/pulumi-mocks";
 import type { EndpointRegistry } from "../../../../runtime/registry/schema";
 import { settled } from "../../stack/support/run-program";
 
@@ -133,7 +133,7 @@ export interface UpdateRun {
 export async function runUpdate(stack: string, config: Record<string, unknown>): Promise<UpdateRun> {
   const mocks = installUpdateMocks({ stack, config: { "hcloud:token": "mock-token", ...config } });
   const program = await import("../../../../stacks/index");
-  const registry = await new Promise<EndpointRegistry>((resolve) => pulumi.output(program.endpointRegistry).apply((r) => (resolve(r), r)));
+  const registry = await valueOf(program.endpointRegistry);
   await settled(mocks);
   return { mocks, registry };
 }
