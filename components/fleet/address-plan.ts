@@ -15,7 +15,7 @@
  *
  * Pure (no @pulumi import): the stack config parser uses {@link addressPlanProblems} to reject plans early.
  */
-import { formatIpv4Cidr, intToIpv4, parseIpv4Cidr } from "./ip-cidr";
+import { formatIpv4Cidr, intToIpv4, parseIpv4Cidr, type Ipv4Cidr } from "./ip-cidr";
 import { PLATFORM_SERVER_NAME, workspaceServerName } from "./naming";
 
 export const BLOCK_PREFIX = 24;
@@ -74,9 +74,7 @@ export class AddressPlanError extends Error {
 }
 
 /** Number of /24 blocks in the network (block 0 is the platform's). */
-export function blockCount(networkCidr: string): number {
-  const network = parseIpv4Cidr(networkCidr);
-  if (!network) throw new AddressPlanError(`networkCidr ${networkCidr} is not an IPv4 network in CIDR notation`);
+function blockCount(network: Ipv4Cidr): number {
   return 2 ** (BLOCK_PREFIX - network.prefix);
 }
 
@@ -110,7 +108,7 @@ export function addressPlanProblems(input: AddressPlanInput): AddressPlanProblem
       },
     ];
   }
-  const blocks = 2 ** (BLOCK_PREFIX - network.prefix);
+  const blocks = blockCount(network);
   const problems: AddressPlanProblem[] = [];
   const owners = new Map<number, string>();
   const used = new Set(input.pools.map((p) => blockOf(p, blocks)));
@@ -158,7 +156,7 @@ export function planAddresses(input: AddressPlanInput): AddressPlan {
     throw new AddressPlanError(problems.map((p) => `${p.path}: ${p.message}`).join("; "));
   }
   const network = parseIpv4Cidr(input.networkCidr)!;
-  const blocks = 2 ** (BLOCK_PREFIX - network.prefix);
+  const blocks = blockCount(network);
   const blockBase = (block: number) => network.base + block * 2 ** (32 - BLOCK_PREFIX);
   const hostIp = (block: number, index: number) => intToIpv4(blockBase(block) + FIRST_HOST_OFFSET + index - 1);
 
