@@ -7,14 +7,9 @@ import { describe, expect, it } from "vitest";
 import { AcquireTimeoutError, createPool, EndpointUnavailableError } from "../../../runtime";
 import type { PoolEndpointClient } from "../../../runtime/pool/session";
 import { CreateCircuitBreaker } from "../../../runtime/pool/circuit-breaker";
+import { unitEndpoint, unitRegistry } from "./support/registry-fixture";
 
-const PEM_CERT = "-----BEGIN CERTIFICATE-----\nAA==\n-----END CERTIFICATE-----\n";
-const PEM_KEY = "-----BEGIN PRIVATE KEY-----\nAA==\n-----END PRIVATE KEY-----\n";
-const endpoint = {
-  id: "flaky-1", host: "127.0.0.1", port: 1, provider: "test", region: "r", location: "l", runtime: "runsc" as const,
-  maxContainers: 5, weight: 1, capacity: { cpus: 1, memoryMb: 1024, diskGb: 1 }, labels: {},
-};
-const registry = { version: 1, stack: "unit", tls: { ca: PEM_CERT, clientCert: PEM_CERT, clientKey: PEM_KEY }, endpoints: [endpoint] };
+const registry = unitRegistry([unitEndpoint("flaky-1", { maxContainers: 5 })]);
 const answeringClient = (id: string): PoolEndpointClient => ({
   id,
   ping: async () => undefined,

@@ -5,18 +5,9 @@
 import { describe, expect, it } from "vitest";
 import { createPool } from "../../../runtime";
 import type { PoolEndpointClient, PoolSession } from "../../../runtime/pool/session";
+import { unitEndpoint, unitRegistry } from "./support/registry-fixture";
 
-const PEM_CERT = "-----BEGIN CERTIFICATE-----\nAA==\n-----END CERTIFICATE-----\n";
-const PEM_KEY = "-----BEGIN PRIVATE KEY-----\nAA==\n-----END PRIVATE KEY-----\n";
-const registry = {
-  version: 1,
-  stack: "unit",
-  tls: { ca: PEM_CERT, clientCert: PEM_CERT, clientKey: PEM_KEY },
-  endpoints: [{
-    id: "small-1", host: "127.0.0.1", port: 1, provider: "test", region: "r", location: "l", runtime: "runsc" as const,
-    maxContainers: 2, weight: 1, capacity: { cpus: 1, memoryMb: 1024, diskGb: 1 }, labels: {},
-  }],
-};
+const registry = unitRegistry([unitEndpoint("small-1", { maxContainers: 2 })]);
 const client: PoolEndpointClient = { id: "small-1", ping: async () => undefined, listContainers: async () => [], removeContainer: async () => undefined, close: () => undefined };
 
 function inMemoryEngine() {

@@ -1,15 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { InvalidOptionsError } from "../../../runtime/errors";
 import { defaultPoolId, resolvePoolOptions } from "../../../runtime/pool/options";
+import { unitRegistry } from "./support/registry-fixture";
 
-const PEM_CERT = "-----BEGIN CERTIFICATE-----\nAA==\n-----END CERTIFICATE-----\n";
-const PEM_KEY = "-----BEGIN PRIVATE KEY-----\nAA==\n-----END PRIVATE KEY-----\n";
-const registry = {
-  version: 1,
-  stack: "prod",
-  tls: { ca: PEM_CERT, clientCert: PEM_CERT, clientKey: PEM_KEY },
-  endpoints: [],
-};
+const registry = unitRegistry([], { stack: "prod" });
 const base = { registry, profiles: { default: { image: "busybox" } } };
 const resolve = (options: object, env: Record<string, string> = {}) => resolvePoolOptions(options as never, env);
 const message = (fn: () => unknown) => {

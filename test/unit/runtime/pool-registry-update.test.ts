@@ -2,29 +2,10 @@ import { describe, expect, it } from "vitest";
 import { RegistryError } from "../../../runtime/registry/schema";
 import type { Endpoint, EndpointRegistry } from "../../../runtime/registry/schema";
 import { assertSameStack, planRegistryUpdate } from "../../../runtime/pool/registry-update";
+import { unitEndpoint, unitRegistry } from "./support/registry-fixture";
 
-const PEM_CERT = "-----BEGIN CERTIFICATE-----\nAA==\n-----END CERTIFICATE-----\n";
-const PEM_KEY = "-----BEGIN PRIVATE KEY-----\nAA==\n-----END PRIVATE KEY-----\n";
-const endpoint = (id: string, overrides: Partial<Endpoint> = {}): Endpoint => ({
-  id,
-  host: "10.0.0.1",
-  port: 2376,
-  provider: "hetzner",
-  region: "eu",
-  location: "fsn1",
-  runtime: "runsc",
-  maxContainers: 10,
-  weight: 1,
-  capacity: { cpus: 4, memoryMb: 8192, diskGb: 80 },
-  labels: {},
-  ...overrides,
-});
-const registry = (endpoints: Endpoint[], tls: Partial<EndpointRegistry["tls"]> = {}, stack = "prod"): EndpointRegistry => ({
-  version: 1,
-  stack,
-  tls: { ca: PEM_CERT, clientCert: PEM_CERT, clientKey: PEM_KEY, ...tls },
-  endpoints,
-});
+const endpoint = unitEndpoint;
+const registry = (endpoints: Endpoint[], tls: Partial<EndpointRegistry["tls"]> = {}, stack = "prod") => unitRegistry(endpoints, { stack, tls });
 
 describe("planning a registry update", () => {
   it("sorts endpoints into added, removed and kept by id", () => {
