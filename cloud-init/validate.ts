@@ -12,7 +12,8 @@ import type { HostCloudConfig } from "./types";
 
 const HOSTNAME = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
 const UNIX_USER = /^[a-z_][a-z0-9_-]{0,31}$/;
-const SSH_PUBLIC_KEY = /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com) [A-Za-z0-9+/]+={0,3}( [^\r\n]*)?$/;
+/** One line of an OpenSSH `.pub` file: key type, base64 key, optional comment. Also checked by the stack config. */
+export const SSH_PUBLIC_KEY = /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com) [A-Za-z0-9+/]+={0,3}( .*)?$/;
 const DEVICE_PATH = /^\/dev\/[A-Za-z0-9._:/+-]+$/;
 const ABSOLUTE_PATH = /^\/[A-Za-z0-9._/-]*$/;
 // A Docker image reference: [registry[:port]/]name[:tag][@digest]; no whitespace or shell metacharacters.

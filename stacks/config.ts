@@ -13,6 +13,7 @@ import {
   MIN_NETWORK_PREFIX,
 } from "../components/fleet/address-plan";
 import { DEFAULT_SANDBOX_DNS, MAX_SANDBOX_DNS, sandboxDnsProblem } from "../cloud-init/sandbox-dns";
+import { SSH_PUBLIC_KEY } from "../cloud-init/validate";
 import { checkCidr, isPrivateIpv4Range, parseIpv4Cidr } from "../components/fleet/ip-cidr";
 import { POOL_NAME_PATTERN } from "../components/fleet/naming";
 import { DOCKER_PLAIN_PORT, DOCKER_TLS_PORT, SSH_PORT } from "../components/ingress";
@@ -40,8 +41,6 @@ const MAX_CA_LEAF_VALIDITY_HOURS = 5 * 8760;
 const LABEL_PATTERN = /^[a-z0-9]([a-z0-9_.-]{0,61}[a-z0-9])?$/;
 /** Labels the registry sets itself, so the runtime's affinity rules can rely on them. */
 const RESERVED_LABELS = ["provider", "region", "location", "pool"];
-const SSH_PUBLIC_KEY =
-  /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com) [A-Za-z0-9+/]+={0,3}( .*)?$/;
 const DNS_NAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
 const DNS_RECORD = /^(@|([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*)$/;
 const IMAGE_REF = /^[a-z0-9]+([._-][a-z0-9]+)*(\.[a-z0-9-]+)*(:[0-9]+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*(:[\w][\w.-]{0,127})?(@sha256:[a-f0-9]{64})?$/;
