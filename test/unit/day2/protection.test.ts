@@ -9,7 +9,7 @@
  * Resource options are read by the update model (./support/update-model.ts), which records what the engine
  * receives with each registration.
  */
-import { beforeAll, describe, expect, it, vi } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import type { ProviderName } from "../../../components/provider";
 import { EndpointHealth } from "../../../runtime/pool/health";
 import { placeSandbox, type EndpointView, type PlacementStrategy } from "../../../runtime/pool/placement";
@@ -61,10 +61,8 @@ const singleProviderCases = fleetCases.filter((c) => !c.burstElsewhere);
 
 describe.each(singleProviderCases.map((c) => [c.provider, c] as const))("protection on %s", (provider, fleetCase) => {
   const expected = protections[provider as Exclude<ProviderName, "local">];
-  const runWith = async (protection: { deleteProtection: boolean; retainVolumes: boolean }) => {
-    vi.resetModules();
-    return runUpdate("protected", { ...stackConfigOf(fleetCase), "sandfleet:protection": protection });
-  };
+  const runWith = (protection: { deleteProtection: boolean; retainVolumes: boolean }) =>
+    runUpdate("protected", { ...stackConfigOf(fleetCase), "sandfleet:protection": protection });
   let on: UpdateRun;
   let off: UpdateRun;
   beforeAll(async () => {
@@ -98,7 +96,6 @@ describe.each(singleProviderCases.map((c) => [c.provider, c] as const))("protect
 
 describe("Hetzner volumes under deleteProtection", () => {
   it("carry Hetzner's own delete protection too, not only retainOnDelete", async () => {
-    vi.resetModules();
     const run = await runUpdate("prod", stackFileConfig("Pulumi.prod.yaml"));
     const volumes = run.mocks.ofType("hcloud:index/volume:Volume");
     expect(volumes.length).toBeGreaterThan(0);
@@ -112,7 +109,6 @@ describe("Hetzner volumes under deleteProtection", () => {
 describe("a draining pool", () => {
   let run: UpdateRun;
   beforeAll(async () => {
-    vi.resetModules();
     const config = stackFileConfig("Pulumi.prod.yaml");
     const pools = config["sandfleet:pools"] as Record<string, Record<string, unknown>>;
     run = await runUpdate("prod", { ...config, "sandfleet:pools": { ...pools, burst: { ...pools.burst, draining: true } } });

@@ -5,7 +5,7 @@
  * dependencies on, so the update model (./support/update-model.ts) reads them from the engine request: they
  * are what a real engine orders the update by.
  */
-import { beforeAll, describe, expect, it, vi } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { runUpdate, type UpdateRun } from "./support/update-model";
 
 const config = (pools: Record<string, unknown>, tls?: Record<string, unknown>) => ({
@@ -20,10 +20,7 @@ const config = (pools: Record<string, unknown>, tls?: Record<string, unknown>) =
 const pool = (count: number, tier: string) => ({ count, serverType: "cx32", maxContainers: 10, labels: { tier } });
 const twoPools = { standard: pool(8, "standard"), burst: pool(3, "burst") };
 
-async function run(pools: Record<string, unknown>, tls?: Record<string, unknown>): Promise<UpdateRun> {
-  vi.resetModules();
-  return runUpdate("dev", config(pools, tls));
-}
+const run = (pools: Record<string, unknown>, tls?: Record<string, unknown>): Promise<UpdateRun> => runUpdate("dev", config(pools, tls));
 
 const STEP_RUN = /^sandfleet-dev-(ws-.+)-post-boot-run$/;
 

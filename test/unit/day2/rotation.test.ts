@@ -6,7 +6,7 @@
  * replaced TLS resources get new material, as in a real update.
  */
 import { createHash } from "node:crypto";
-import { beforeAll, describe, expect, it, vi } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { stackFileConfig } from "../stack/support/run-program";
 import { runUpdate, type UpdateResource, type UpdateRun } from "./support/update-model";
 
@@ -29,9 +29,7 @@ describe("rotating the Docker TLS certificates by bumping sandfleet:tls.epoch", 
   let after: UpdateRun;
   const serverNames = ["ws-standard-1", "ws-standard-2", "ws-standard-3", "ws-standard-4", "ws-burst-1", "ws-burst-2"];
   beforeAll(async () => {
-    vi.resetModules();
     before = await runUpdate("prod", prodWithEpoch(1));
-    vi.resetModules();
     after = await runUpdate("prod", prodWithEpoch(2));
   });
 

@@ -5,7 +5,7 @@
  * Runs go through the update model (./support/update-model.ts), which keeps each resource's state across
  * runs as an engine does, so any input difference below would be a real diff in `pulumi preview`.
  */
-import { describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import { runUpdate, type UpdateResource, type UpdateRun } from "./support/update-model";
 
 const baseConfig = (pools: Record<string, unknown>) => ({
@@ -18,10 +18,7 @@ const baseConfig = (pools: Record<string, unknown>) => ({
 });
 const standard = (count: number) => ({ count, serverType: "cx32", volumeGb: 20, maxContainers: 10, labels: { tier: "standard" } });
 
-async function run(pools: Record<string, unknown>): Promise<UpdateRun> {
-  vi.resetModules();
-  return runUpdate("dev", baseConfig(pools));
-}
+const run = (pools: Record<string, unknown>): Promise<UpdateRun> => runUpdate("dev", baseConfig(pools));
 
 /** The registry delivery carries the whole registry: it changes whenever an endpoint comes or goes. */
 const REGISTRY_DELIVERY = /-registry-(registry|client-tls)$/;

@@ -17,6 +17,7 @@
  * is wrapped to read them.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { vi } from "vitest";
 import { installPulumiMocks, valueOf, type MockRecorder, type RecordedResource } from "../../../support/pulumi-mocks";
 import type { EndpointRegistry } from "../../../../runtime/registry/schema";
 import { settled } from "../../stack/support/run-program";
@@ -129,8 +130,9 @@ export interface UpdateRun {
   registry: EndpointRegistry;
 }
 
-/** Runs stacks/index.ts with the given config as one update; call `vi.resetModules()` before each run. */
+/** Runs stacks/index.ts with the given config as one update, on freshly loaded modules (each run a new program). */
 export async function runUpdate(stack: string, config: Record<string, unknown>): Promise<UpdateRun> {
+  vi.resetModules();
   const mocks = installUpdateMocks({ stack, config: { "hcloud:token": "mock-token", ...config } });
   const program = await import("../../../../stacks/index");
   const registry = await valueOf(program.endpointRegistry);
