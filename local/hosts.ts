@@ -7,7 +7,7 @@
  */
 import Docker from "dockerode";
 import { execInContainer } from "./container-exec";
-import { fleetFilter, fleetLabels, LABEL_FLEET, LABEL_HOST, LABEL_MANAGED, LABEL_ROLE } from "./labels";
+import { fleetFilter, fleetLabels, LABEL_HOST, LABEL_ROLE } from "./labels";
 import type { Progress } from "./progress";
 import { tarArchive } from "./tar-archive";
 
@@ -321,16 +321,6 @@ export async function removeFleetResources(docker: Docker, fleet: string): Promi
     removed.push(`network ${n.Name}`);
   }
   return removed;
-}
-
-/** Containers of `fleet` that exist right now (running or not), by host name. */
-export async function listFleetHosts(docker: Docker, fleet: string): Promise<Map<string, Docker.ContainerInfo>> {
-  const hosts = new Map<string, Docker.ContainerInfo>();
-  for (const c of await docker.listContainers({ all: true, filters: JSON.stringify(fleetFilter(fleet)) })) {
-    const host = c.Labels?.[LABEL_HOST];
-    if (host && c.Labels?.[LABEL_MANAGED] === "true" && c.Labels?.[LABEL_FLEET] === fleet) hosts.set(host, c);
-  }
-  return hosts;
 }
 
 function sleep(ms: number): Promise<void> {

@@ -8,7 +8,6 @@ import {
   bootHost,
   detectPrivilegeMode,
   ensurePrivateNetwork,
-  networkName,
   removeHost,
   waitForCloudInit,
 } from "../../local/hosts";
@@ -114,5 +113,3 @@ export const LOCAL_HOST_REPLACE_KEYS: (keyof LocalHostInputs)[] = ["fleet", "hos
 export function localHostChanges(olds: Partial<LocalHostInputs>, news: Partial<LocalHostInputs>): (keyof LocalHostInputs)[] {
   return LOCAL_HOST_REPLACE_KEYS.filter((key) => olds[key] !== news[key]);
 }
-
-export { networkName as localNetworkName };
