@@ -1,7 +1,7 @@
 /**
  * The one renderer of sandfleet user-data: typed data in, `#cloud-config` YAML out (serialized by the
  * `yaml` library as YAML 1.1, the dialect cloud-init's PyYAML reads, so strings like "0644" or "no" are
- * quoted). Roles differ only in which fragments they get and in the values passed to them.
+ * quoted). Roles share every fragment and differ only in the values passed to them.
  */
 import { Document, isMap, isScalar } from "yaml";
 import { bootstrapFile, BOOTSTRAP_PATH } from "./bootstrap";
@@ -13,15 +13,18 @@ import { fail2banFragment } from "./fail2ban";
 import { firewallFragment } from "./firewall";
 import { CloudConfigFragment, mergeFragments } from "./fragment";
 import { sshdFragment } from "./sshd";
-import type { HostCloudConfig, HostRole } from "./types";
+import type { HostCloudConfig } from "./types";
 import { unattendedUpgradesFragment } from "./unattended-upgrades";
 import { adminUserEntry, usersFragment } from "./users";
 import { validateHostCloudConfig } from "./validate";
 import { volumeFragment } from "./volume";
 
-/** The fragments of a host, in the order their bootstrap steps run. */
+/**
+ * The fragments of a host, in the order their bootstrap steps run. Both roles get every fragment; what
+ * differs is the values the fragments derive from the config (see docker.ts).
+ */
 export function hostFragments(config: HostCloudConfig): CloudConfigFragment[] {
-  const shared: CloudConfigFragment[] = [
+  return [
     usersFragment(),
     volumeFragment(config),
     firewallFragment(config),
@@ -32,22 +35,8 @@ export function hostFragments(config: HostCloudConfig): CloudConfigFragment[] {
     dockerFragment(config),
     engineInstallFragment(config.docker),
     dockerUserFragment(config),
+    prePullFragment(config.docker.prePullImages),
   ];
-  return [...shared, ...roleFragments(config.role, config), prePullFragment(config.docker.prePullImages)];
-}
-
-/** What only one role gets. Both roles currently share everything; the differences are values (see docker.ts). */
-function roleFragments(role: HostRole, _config: HostCloudConfig): CloudConfigFragment[] {
-  switch (role) {
-    case "platform":
-      return [];
-    case "workspace":
-      return [];
-    default: {
-      const unknown: never = role;
-      throw new Error(`unknown host role ${String(unknown)}`);
-    }
-  }
 }
 
 /** Comments attached to top-level keys of the rendered document: the "why" for a reader of user-data. */
