@@ -19,7 +19,7 @@ import { Pool } from "./pool";
 import type { PoolDependencies, PoolEndpointClient, StartSession } from "./session";
 
 const defaultStartSession: StartSession = (client, profile, labels, options) =>
-  SandboxSession.start(client as EndpointClient, profile, labels, { name: options.name, timeoutMs: options.timeoutMs, reattachTimeoutMs: options.reattachTimeoutMs });
+  SandboxSession.start(client as EndpointClient, profile, labels, options);
 
 /** Creates and starts a pool. See {@link PoolOptions} for every option and its default. */
 export async function createPool(options: PoolOptions, dependencies: PoolDependencies = {}): Promise<Pool> {

@@ -92,7 +92,7 @@ export class SandboxCreator {
     guard.unref();
 
     const chain = Promise.resolve()
-      .then(() => this.context.startSession(client, options.profiles[profile]!, labels, { name, timeoutMs: createTimeoutMs, callTimeoutMs, reattachTimeoutMs: endpointOutageGraceMs }))
+      .then(() => this.context.startSession(client, options.profiles[profile]!, labels, { name, timeoutMs: createTimeoutMs, reattachTimeoutMs: endpointOutageGraceMs }))
       .then(
         (session) => {
           if (guardFired) return this.context.removal.remove(entry, name, session);

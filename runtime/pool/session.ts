@@ -36,7 +36,6 @@ export interface PoolEndpointClient {
 export interface StartSessionOptions {
   name: string;
   timeoutMs: number;
-  callTimeoutMs: number;
   /** How long a sandbox whose attach stream is cut tries to re-attach (the pool's endpointOutageGraceMs). */
   reattachTimeoutMs: number;
 }
