@@ -1,8 +1,6 @@
 /**
  * Typed errors of the pool runtime. Every message names what happened and what to change, so an operator
  * reading a log line knows the fix without opening the source.
- *
- * The sandbox helper (runtime/docker, runtime/sandbox) may append classes at the end of this file.
  */
 import type { TlsFailureKind } from "./docker/tls-failure";
 export { RegistryError } from "./registry/schema";
@@ -156,5 +154,3 @@ export class LeaseExpiredError extends SandfleetError {
   override name = "LeaseExpiredError";
   override readonly code: string = "LEASE_EXPIRED";
 }
-
-// ---- classes added by the sandbox helper (runtime/docker, runtime/sandbox) go below this line ----
