@@ -162,11 +162,10 @@ export interface BootHostOptions {
 export async function bootHost(options: BootHostOptions): Promise<BootedHost> {
   const { docker, fleet, spec, network, progress } = options;
   const name = containerName(fleet, spec.name);
-  await removeContainerIfExists(docker, name);
+  await removeHost(docker, fleet, spec.name);
   const labels = fleetLabels(fleet, { [LABEL_ROLE]: spec.role, [LABEL_HOST]: spec.name });
   // The nested dockerd needs a real filesystem for overlay2 (overlay on overlay fails): a volume of its own.
   const volume = dockerVolumeName(fleet, spec.name);
-  await docker.getVolume(volume).remove({ force: true }).catch(() => undefined);
   await docker.createVolume({ Name: volume, Labels: labels });
   const privileges = privilegeHostConfig(options.mode);
   const container = await docker.createContainer({
@@ -275,11 +274,14 @@ function cloudInitStage(output: string): string {
   }
 }
 
-async function removeContainerIfExists(docker: Docker, name: string): Promise<void> {
+/** Runs a removal through the engine; false when the object was already gone (404), any other error is thrown. */
+export async function removeIfPresent(remove: () => Promise<unknown>): Promise<boolean> {
   try {
-    await docker.getContainer(name).remove({ force: true, v: true });
+    await remove();
+    return true;
   } catch (err) {
     if ((err as { statusCode?: number }).statusCode !== 404) throw err;
+    return false;
   }
 }
 
@@ -287,19 +289,9 @@ async function removeContainerIfExists(docker: Docker, name: string): Promise<vo
 export async function removeHost(docker: Docker, fleet: string, host: string): Promise<string[]> {
   const removed: string[] = [];
   const name = containerName(fleet, host);
-  try {
-    await docker.getContainer(name).remove({ force: true, v: true });
-    removed.push(`container ${name}`);
-  } catch (err) {
-    if ((err as { statusCode?: number }).statusCode !== 404) throw err;
-  }
+  if (await removeIfPresent(() => docker.getContainer(name).remove({ force: true, v: true }))) removed.push(`container ${name}`);
   const volume = dockerVolumeName(fleet, host);
-  try {
-    await docker.getVolume(volume).remove({ force: true });
-    removed.push(`volume ${volume}`);
-  } catch (err) {
-    if ((err as { statusCode?: number }).statusCode !== 404) throw err;
-  }
+  if (await removeIfPresent(() => docker.getVolume(volume).remove({ force: true }))) removed.push(`volume ${volume}`);
   return removed;
 }
 

@@ -9,6 +9,7 @@ import {
   detectPrivilegeMode,
   ensurePrivateNetwork,
   removeHost,
+  removeIfPresent,
   waitForCloudInit,
 } from "../../local/hosts";
 import { silentProgress, type Progress } from "../../local/progress";
@@ -31,11 +32,7 @@ export async function createLocalNetwork(inputs: LocalNetworkInputs, docker = ne
 }
 
 export async function deleteLocalNetwork(outs: Pick<LocalNetworkOutputs, "networkName">, docker = new Docker()): Promise<void> {
-  try {
-    await docker.getNetwork(outs.networkName).remove();
-  } catch (err) {
-    if ((err as { statusCode?: number }).statusCode !== 404) throw err;
-  }
+  await removeIfPresent(() => docker.getNetwork(outs.networkName).remove());
 }
 
 export interface LocalHostInputs {
