@@ -9,11 +9,11 @@ export interface DoctorRun {
   output: string;
 }
 
-export async function runDoctor(registryFile: string, extraArgs: string[] = []): Promise<DoctorRun> {
+export async function runDoctor(registryFile: string): Promise<DoctorRun> {
   const { main } = await import("../cli/main");
   let out = "";
   let err = "";
-  const exitCode = await main(["doctor", "--registry", registryFile, ...extraArgs], {
+  const exitCode = await main(["doctor", "--registry", registryFile], {
     out: (text: string) => {
       out += text;
     },

@@ -8,18 +8,13 @@ import { LOCAL_SANDBOX_IMAGE } from "./sandbox-image";
 
 export interface FirstSandboxResult {
   endpointId: string;
-  containerName: string;
   command: string[];
   exitCode: number;
   stdout: string;
-  /** createPool() until acquire() returned (includes the first warm-up container). */
-  acquireMs: number;
-  execMs: number;
 }
 
 /** Acquires one sandbox (minIdle 0: created on demand), runs `command`, releases it, closes the pool. */
 export async function runFirstSandbox(registry: EndpointRegistry, command: string[] = ["uname", "-r"]): Promise<FirstSandboxResult> {
-  const started = Date.now();
   const pool = await createPool({
     registry,
     poolId: `${registry.stack}-first-sandbox`,
@@ -29,19 +24,9 @@ export async function runFirstSandbox(registry: EndpointRegistry, command: strin
   });
   try {
     const sandbox = await pool.acquire({ timeoutMs: 120_000 });
-    const acquireMs = Date.now() - started;
     try {
-      const execStarted = Date.now();
       const result = await sandbox.exec(command, { timeoutMs: 30_000 });
-      return {
-        endpointId: sandbox.endpointId,
-        containerName: sandbox.name,
-        command,
-        exitCode: result.exitCode,
-        stdout: result.stdout.trim(),
-        acquireMs,
-        execMs: Date.now() - execStarted,
-      };
+      return { endpointId: sandbox.endpointId, command, exitCode: result.exitCode, stdout: result.stdout.trim() };
     } finally {
       await sandbox.release();
     }
