@@ -1,7 +1,6 @@
 /** `sandfleet doctor`: checks every endpoint of a registry and prints a verdict per endpoint. */
-import { parseArgs } from "node:util";
 import type { CliCommand } from "../main";
-import { CliIo, CliUsageError } from "../io";
+import { CliIo, parseCommandOptions } from "../io";
 import { loadRegistryOption, parsePositiveMs } from "../registry-option";
 import { renderTable } from "../table";
 import { CHECK_NAMES, checkEndpoint, EndpointReport } from "../doctor/endpoint-checks";
@@ -25,7 +24,12 @@ export const doctorCommand: CliCommand = {
   summary: "check every endpoint of a registry (TLS, API, gVisor, capacity)",
   usage,
   async run(args: string[], io: CliIo): Promise<number> {
-    const { values } = parseDoctorArgs(args);
+    const values = parseCommandOptions(args, {
+      registry: { type: "string" },
+      image: { type: "string" },
+      timeout: { type: "string" },
+      json: { type: "boolean", default: false },
+    });
     const registry = await loadRegistryOption(values.registry);
     const timeoutMs = parsePositiveMs(values.timeout, "--timeout", 5_000);
     if (registry.endpoints.length === 0) {
@@ -44,24 +48,6 @@ export const doctorCommand: CliCommand = {
     return reports.some((r) => r.verdict === "failing") ? 1 : 0;
   },
 };
-
-function parseDoctorArgs(args: string[]) {
-  try {
-    return parseArgs({
-      args,
-      options: {
-        registry: { type: "string" },
-        image: { type: "string" },
-        timeout: { type: "string" },
-        json: { type: "boolean", default: false },
-      },
-      strict: true,
-      allowPositionals: false,
-    });
-  } catch (err) {
-    throw new CliUsageError((err as Error).message);
-  }
-}
 
 export function renderReports(reports: EndpointReport[]): string {
   const headers = ["ENDPOINT", "ADDRESS", ...CHECK_NAMES.map((n) => n.toUpperCase()), "VERDICT"];

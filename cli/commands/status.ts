@@ -1,7 +1,6 @@
 /** `sandfleet status`: sandfleet-managed containers per endpoint (by the pool's labels). */
-import { parseArgs } from "node:util";
 import type { CliCommand } from "../main";
-import { CliIo, CliUsageError } from "../io";
+import { CliIo, parseCommandOptions } from "../io";
 import { loadRegistryOption, parsePositiveMs } from "../registry-option";
 import { renderTable } from "../table";
 import { EndpointClient } from "../../runtime/docker/endpoint-client";
@@ -30,16 +29,7 @@ export const statusCommand: CliCommand = {
   summary: "show sandfleet containers per endpoint",
   usage,
   async run(args: string[], io: CliIo): Promise<number> {
-    let values;
-    try {
-      ({ values } = parseArgs({
-        args,
-        options: { registry: { type: "string" }, timeout: { type: "string" }, json: { type: "boolean", default: false } },
-        strict: true,
-      }));
-    } catch (err) {
-      throw new CliUsageError((err as Error).message);
-    }
+    const values = parseCommandOptions(args, { registry: { type: "string" }, timeout: { type: "string" }, json: { type: "boolean", default: false } });
     const registry = await loadRegistryOption(values.registry);
     const timeoutMs = parsePositiveMs(values.timeout, "--timeout", 5_000);
     io.err(`listing containers on ${registry.endpoints.length} endpoint(s)...\n`);
