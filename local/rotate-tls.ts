@@ -12,9 +12,8 @@
  * cert until it expires, and clients keep trusting the new server certs. A pool running on the old registry
  * goes on working and picks the new client cert up when it next reads the registry.
  */
-import { readFileSync } from "node:fs";
 import { issueDockerTls, type IssuedCert, type LocalDockerTls } from "../components/tls/local-issuer";
-import { parseRegistry, type EndpointRegistry } from "../runtime/registry/schema";
+import { parseRegistry, readRegistryFile, type EndpointRegistry } from "../runtime/registry/schema";
 import { LOCAL_ADMIN_USER, type LocalFleet } from "./fleet";
 import type { BootedHost } from "./hosts";
 import { runPostBootOnHost } from "./post-boot";
@@ -63,7 +62,7 @@ export async function rotateLocalTls(options: RotateLocalTlsOptions): Promise<Ro
 
   // Refuse a registry from another CA before touching any host: it would end up with a client cert
   // that its servers do not accept.
-  const current = parseRegistry(JSON.parse(readFileSync(options.registryPath, "utf8")), options.registryPath);
+  const current = await readRegistryFile(options.registryPath);
   if (current.tls.ca.trim() !== options.ca.certPem.trim()) {
     throw new Error(`${options.registryPath} was issued by another CA than the fleet's; rotate with the CA the registry names, or run 'up' again`);
   }

@@ -8,7 +8,7 @@
  * Without a reachable engine and without CI these tests skip with a message; with CI set they must run.
  * Run alone with: npx vitest run test/e2e/tls-rotation.test.ts
  */
-import { mkdtempSync, readFileSync, statSync } from "node:fs";
+import { mkdtempSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import tls, { type PeerCertificate } from "node:tls";
@@ -16,7 +16,7 @@ import Docker from "dockerode";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { IssuedCert } from "../../components/tls/local-issuer";
 import { createPool, type Pool, type Sandbox } from "../../runtime";
-import { parseRegistry, type EndpointRegistry } from "../../runtime/registry/schema";
+import { readRegistryFile, type EndpointRegistry } from "../../runtime/registry/schema";
 import { execInContainer } from "../../local/container-exec";
 import { runDoctor } from "../../local/doctor";
 import { downFleet, type FleetHost, type LocalFleet, upFleet } from "../../local/fleet";
@@ -83,7 +83,7 @@ describe.skipIf(skip)("rotating the local fleet's Docker TLS certificates", () =
     before.startedAt = inspected.State.StartedAt;
     before.serial = (await presentedCert(host, fleet.tls.ca.certPem, fleet.tls.client)).serialNumber;
     before.dockerdPid = await dockerdPid();
-    before.registry = parseRegistry(JSON.parse(readFileSync(fleet.registryPath, "utf8")));
+    before.registry = await readRegistryFile(fleet.registryPath);
 
     pool = await createPool({ registry: before.registry, poolId: "rotation", minIdle: 0, profiles: { default: { image: LOCAL_SANDBOX_IMAGE } } });
     leased = await pool.acquire({ timeoutMs: 120_000 });
@@ -135,8 +135,8 @@ describe.skipIf(skip)("rotating the local fleet's Docker TLS certificates", () =
     expect((await clientFor(fleet.tls.client).ping()).toString()).toBe("OK");
   });
 
-  it("rewrites the registry file with the new client cert and key, same CA and endpoints, still mode 0600", () => {
-    const after = parseRegistry(JSON.parse(readFileSync(fleet.registryPath, "utf8")));
+  it("rewrites the registry file with the new client cert and key, same CA and endpoints, still mode 0600", async () => {
+    const after = await readRegistryFile(fleet.registryPath);
     expect(after.tls.clientCert).not.toBe(before.registry.tls.clientCert);
     expect(after.tls.clientKey).not.toBe(before.registry.tls.clientKey);
     expect(after.tls.clientCert).toBe(rotation.tls.client.certPem);

@@ -3,7 +3,7 @@
  * and the stack file Pulumi.local.yaml run through the whole program under mocks.
  */
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { mkdtempSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -15,7 +15,7 @@ import { subnetAddresses } from "../../../local/hosts";
 import { buildLocalRegistry, writeRegistryFile } from "../../../local/registry-file";
 import { tarArchive } from "../../../local/tar-archive";
 import { debianMirror, testHostImageTag, testHostRecipeHash } from "../../../local/test-host-image";
-import { parseRegistry } from "../../../runtime/registry/schema";
+import { parseRegistry, readRegistryFile } from "../../../runtime/registry/schema";
 import { parseStackConfig } from "../../../stacks/config";
 import { runProgram, stackFileConfig } from "../stack/support/run-program";
 
@@ -103,11 +103,11 @@ describe("the local registry", () => {
     expect(() => parseRegistry(JSON.parse(JSON.stringify(registry)))).not.toThrow();
   });
 
-  it("is written readable by its owner only, since it holds the client key", () => {
+  it("is written readable by its owner only, since it holds the client key", async () => {
     const path = join(mkdtempSync(join(tmpdir(), "sf-reg-")), "nested", "registry.json");
     writeRegistryFile(path, buildLocalRegistry({ fleet: "local", tls, workspaces }));
     expect(statSync(path).mode & 0o777).toBe(0o600);
-    expect(parseRegistry(JSON.parse(readFileSync(path, "utf8"))).tls.clientKey).toContain("PRIVATE KEY");
+    expect((await readRegistryFile(path)).tls.clientKey).toContain("PRIVATE KEY");
   });
 });
 
