@@ -6,10 +6,10 @@
  * Ports are published on 127.0.0.1 only (random host ports): 22 for the post-boot step, 2376 for the pool.
  */
 import Docker from "dockerode";
+import { singleFileTar } from "../runtime/docker/single-file-tar";
 import { execInContainer } from "./container-exec";
 import { fleetFilter, fleetLabels, LABEL_HOST, LABEL_ROLE } from "./labels";
 import type { Progress } from "./progress";
-import { tarArchive } from "./tar-archive";
 
 export type HostRole = "platform" | "workspace";
 
@@ -191,13 +191,13 @@ export async function bootHost(options: BootHostOptions): Promise<BootedHost> {
   });
   // NoCloud seed, written through the API before boot (works with remote engines, leaves no local files).
   const instanceId = `${name}-${Date.now()}`;
-  await container.putArchive(
-    tarArchive([
-      { path: "var/lib/cloud/seed/nocloud/user-data", content: spec.userData, mode: 0o600 },
-      { path: "var/lib/cloud/seed/nocloud/meta-data", content: `instance-id: ${instanceId}\nlocal-hostname: ${spec.name}\n`, mode: 0o600 },
-    ]),
-    { path: "/" },
-  );
+  const seed = {
+    "var/lib/cloud/seed/nocloud/user-data": spec.userData,
+    "var/lib/cloud/seed/nocloud/meta-data": `instance-id: ${instanceId}\nlocal-hostname: ${spec.name}\n`,
+  };
+  for (const [path, content] of Object.entries(seed)) {
+    await container.putArchive(singleFileTar(path, Buffer.from(content, "utf8"), 0o600), { path: "/" });
+  }
   await container.start();
   progress.host(spec.name, `container started (${options.mode}), private IP ${spec.privateIp}`);
   const info = await container.inspect();

@@ -1,8 +1,7 @@
 /**
- * The pure parts of the local fleet: host plan, user-data, registry file, options, image recipe, seed archive,
+ * The pure parts of the local fleet: host plan, user-data, registry file, options, image recipe,
  * and the stack file Pulumi.local.yaml run through the whole program under mocks.
  */
-import { execFileSync } from "node:child_process";
 import { mkdtempSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -13,7 +12,6 @@ import { localHostChanges } from "../../../components/local/host-lifecycle";
 import { planHosts, resolveFleetOptions } from "../../../local/fleet";
 import { subnetAddresses } from "../../../local/hosts";
 import { buildLocalRegistry, writeRegistryFile } from "../../../local/registry-file";
-import { tarArchive } from "../../../local/tar-archive";
 import { debianMirror, testHostImageTag, testHostRecipeHash } from "../../../local/test-host-image";
 import { parseRegistry, readRegistryFile } from "../../../runtime/registry/schema";
 import { parseStackConfig } from "../../../stacks/config";
@@ -122,21 +120,6 @@ describe("the test-host image recipe", () => {
     writeFileSync(join(dir, "debian.sources"), "Types: deb\nURIs: http://mirror.example/debian\nSuites: bookworm\n");
     expect(debianMirror(join(dir, "debian.sources"))).toBe("http://mirror.example/debian");
     expect(debianMirror(join(dir, "missing.sources"))).toBe("http://deb.debian.org/debian");
-  });
-});
-
-describe("the NoCloud seed archive", () => {
-  it("is a tar that the system tar reads back with the same paths, modes and contents", () => {
-    const dir = mkdtempSync(join(tmpdir(), "sf-tar-"));
-    const userData = "#cloud-config\nhostname: ws-1\n";
-    writeFileSync(join(dir, "seed.tar"), tarArchive([
-      { path: "var/lib/cloud/seed/nocloud/user-data", content: userData, mode: 0o600 },
-      { path: "var/lib/cloud/seed/nocloud/meta-data", content: "instance-id: x\n" },
-    ]));
-    const listing = execFileSync("tar", ["-tvf", join(dir, "seed.tar")], { encoding: "utf8" });
-    expect(listing).toMatch(/-rw------- .* var\/lib\/cloud\/seed\/nocloud\/user-data/);
-    expect(listing).toMatch(/-rw-r--r-- .* var\/lib\/cloud\/seed\/nocloud\/meta-data/);
-    expect(execFileSync("tar", ["-xOf", join(dir, "seed.tar"), "var/lib/cloud/seed/nocloud/user-data"], { encoding: "utf8" })).toBe(userData);
   });
 });
 
