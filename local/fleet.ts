@@ -19,6 +19,7 @@ import {
   ensurePrivateNetwork,
   HostRole,
   HostSpec,
+  LOCAL_ADMIN_USER,
   PrivateNetwork,
   removeFleetResources,
   subnetAddresses,
@@ -31,8 +32,7 @@ import { sideloadSandboxImage } from "./sandbox-image";
 import { DeployKey, ensureDeployKey } from "./ssh";
 import { ensureTestHostImage, TestHostImage } from "./test-host-image";
 
-/** Admin user on test hosts (a sudoer, like `admin` on cloud Debian images). */
-export const LOCAL_ADMIN_USER = "sandfleet";
+export { LOCAL_ADMIN_USER };
 
 export interface LocalFleetOptions {
   /** Fleet name: prefixes every container, network and volume, and labels them. @default "local" */

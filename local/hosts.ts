@@ -13,6 +13,9 @@ import type { Progress } from "./progress";
 
 export type HostRole = "platform" | "workspace";
 
+/** Admin user on test hosts (a sudoer, like `admin` on cloud Debian images). */
+export const LOCAL_ADMIN_USER = "sandfleet";
+
 /** The private network of a local fleet. */
 export interface PrivateNetwork {
   name: string;

@@ -19,14 +19,15 @@ import type {
   SiteArgs,
   WorkspacePoolSpec,
 } from "../provider";
+import { LOCAL_ADMIN_USER } from "../../local/hosts";
 import { localConfigSchema, type LocalConfig } from "./config";
 import { LocalHost, LocalNetwork } from "./resources";
 
 /** Test hosts share the machine; this is what the registry reports per host. */
 export const LOCAL_HOST_CAPACITY: Capacity = { cpus: 2, memoryMb: 2048, diskGb: 10 };
 
-/** Admin user the core renders into user-data for local hosts (a sudoer, like `admin` on cloud images). */
-export const LOCAL_SSH_USER = "sandfleet";
+/** Admin user the core renders into user-data for local hosts: the same user `npm start` creates. */
+export const LOCAL_SSH_USER = LOCAL_ADMIN_USER;
 
 /** A local server as reported to the core, plus the published ports only a local host has. */
 export interface LocalProvisionedServer extends ProvisionedServer {
