@@ -20,6 +20,7 @@ import { dockerExec } from "../runtime/sandbox/docker-exec";
 import { parseSandboxProfile } from "../runtime/sandbox/profile";
 import { dockerdSupport, sleep, startTestDaemon, testRegistry } from "../test/support/dockerd";
 import { ensureBusyboxImage } from "../test/support/images";
+import { percentile } from "./percentile";
 
 type Runtime = "runc" | "runsc";
 
@@ -41,11 +42,6 @@ interface ModeResult {
   acquire: number[];
   firstExec: number[];
   throughputPerSec: number;
-}
-
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? NaN;
 }
 
 const log = (text: string) => process.stderr.write(`${text}\n`);

@@ -5,6 +5,10 @@
 import { CliIo, CliUsageError, processIo } from "./io";
 import { doctorCommand } from "./commands/doctor";
 import { statusCommand } from "./commands/status";
+import { execCommand } from "./commands/exec";
+import { keysCommand } from "./commands/keys";
+import { shellCommand } from "./commands/shell";
+import { workspacesCommand } from "./commands/workspaces";
 import { costCommand } from "./cost";
 
 export interface CliCommand {
@@ -20,6 +24,10 @@ export const COMMANDS: Record<string, CliCommand> = {
   doctor: doctorCommand,
   status: statusCommand,
   cost: costCommand,
+  exec: execCommand,
+  shell: shellCommand,
+  keys: keysCommand,
+  workspaces: workspacesCommand,
 };
 
 function help(): string {

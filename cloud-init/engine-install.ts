@@ -19,7 +19,12 @@ export const DOCKER_APT = {
   packages: ["docker-ce", "docker-ce-cli", "containerd.io"],
 } as const;
 
-export const DOCKER_DISTRO_PACKAGES = ["docker.io"];
+/**
+ * Debian 13 split the client out of docker.io into docker-cli, which docker.io only recommends (and the
+ * install runs with --no-install-recommends): without it the host has no `docker` command, and the image
+ * pre-pull and the post-boot step's checks cannot run.
+ */
+export const DOCKER_DISTRO_PACKAGES = ["docker.io", "docker-cli"];
 
 /** Tools the install step itself needs (fetching and checking keys). */
 const INSTALL_TOOLS = ["ca-certificates", "curl", "gnupg"];

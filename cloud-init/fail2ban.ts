@@ -1,5 +1,5 @@
 /**
- * fail2ban for sshd. Debian 12 logs to the journal only (no /var/log/auth.log), so the jail must use the
+ * fail2ban for sshd. Debian (12 and 13) logs to the journal only (no /var/log/auth.log), so the jail must use the
  * systemd backend (python3-systemd), or fail2ban refuses to start. Bans go into fail2ban's own nftables
  * table, next to (not inside) the sandfleet firewall table.
  */

@@ -7,6 +7,8 @@
  * Debian's nftables.service, whose config starts with `flush ruleset` and whose stop flushes everything:
  * that would delete Docker's and fail2ban's tables too.
  */
+import { EGRESS_BRIDGE, EGRESS_GATEWAY, EGRESS_PROXY_PORT, EGRESS_SUBNET } from "../runtime/sandbox/egress-host";
+import { egressBlockedDestinations, EGRESS_PROXY_USER } from "./egress-proxy";
 import { DOCKER_TLS_PORT, SSH_PORT } from "./ports";
 import type { CloudConfigFragment } from "./fragment";
 import type { HostCloudConfig } from "./types";
@@ -60,11 +62,39 @@ export function firewallRuleset(config: HostCloudConfig): string {
           `    tcp dport { ${config.publicPorts.join(", ")} } accept`,
         ]
       : []),
+    ...(config.role === "workspace"
+      ? [
+          "    # Sandboxes with an egress policy: their proxy, on the egress bridge's own address, and nothing else.",
+          `    iifname "${EGRESS_BRIDGE}" ip saddr ${EGRESS_SUBNET} ip daddr ${EGRESS_GATEWAY} tcp dport ${EGRESS_PROXY_PORT} accept`,
+        ]
+      : []),
     "  }",
+    ...(config.role === "workspace" ? egressProxyOutputChain(config) : []),
     "}",
     "",
   ];
   return lines.join("\n");
+}
+
+/**
+ * Behind the proxy's own refusal of private destinations (egress-proxy.ts), the kernel's: whatever the proxy is
+ * tricked into, its user's packets never reach the private network, the metadata address or this host itself.
+ */
+function egressProxyOutputChain(config: HostCloudConfig): string[] {
+  const blocked = egressBlockedDestinations(config);
+  return [
+    "  chain egress-proxy-output {",
+    "    type filter hook output priority filter; policy accept;",
+    "    # Replies on connections already accepted (to sandboxes, from the outside) are not the proxy's choice.",
+    "    ct state established,related accept",
+    "    # Squid talks to its own helpers over IPv4 loopback (its IPC: a dropped hello means no helper runs). A",
+    "    # sandbox's request for a loopback address is refused by Squid itself (blocked_destinations).",
+    `    meta skuid "${EGRESS_PROXY_USER}" ip saddr 127.0.0.1 ip daddr 127.0.0.1 accept`,
+    `    meta skuid "${EGRESS_PROXY_USER}" fib daddr type local reject`,
+    `    meta skuid "${EGRESS_PROXY_USER}" ip daddr { ${blocked.ipv4.filter((r) => r !== "127.0.0.0/8").join(", ")} } reject`,
+    `    meta skuid "${EGRESS_PROXY_USER}" ip6 daddr { ${blocked.ipv6.join(", ")} } reject`,
+    "  }",
+  ];
 }
 
 export function firewallFragment(config: HostCloudConfig): CloudConfigFragment {

@@ -18,7 +18,11 @@ export const GVISOR_APT = {
   packages: ["runsc"],
 } as const;
 
-/** Debian's package, used with packageSource "distro". */
+/**
+ * Debian's package, used with packageSource "distro". Debian 13's (0.0~20240729) has systrap; it has no
+ * `features` subcommand, which dockerd 26 queries at start: dockerd logs a warning ("Failed to run [... runsc
+ * features]") and carries on, harmless (measured 2026-12-01 on the local test hosts).
+ */
 export const GVISOR_DISTRO_PACKAGES = ["runsc"];
 
 /**

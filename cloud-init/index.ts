@@ -5,12 +5,15 @@
 export type { HostRole, DockerHostSettings, HostCloudConfig } from "./types";
 export { CloudConfigInputError } from "./errors";
 export { renderCloudConfig } from "./render";
+export { decodeFileContent, deterministicGzip } from "./file-encoding";
 export { validateHostCloudConfig } from "./validate";
 export { DOCKER_TLS_PORT } from "./ports";
+export { firewallRuleset, FIREWALL_RULES_PATH } from "./firewall";
 export {
   postBootScript,
   postBootCommand,
   postBootWaitCommand,
+  firewallRulesetBlock,
   parsePostBootResult,
   POST_BOOT_SCRIPT_REMOTE_PATH,
   POST_BOOT_SCRIPT_LOCAL_PATH,

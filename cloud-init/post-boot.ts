@@ -4,6 +4,10 @@
  * {@link POST_BOOT_SCRIPT_REMOTE_PATH}, run {@link postBootCommand} over SSH and write the PEM bundle
  * (CA cert, server cert, server key) to its stdin. Success ends with one line:
  * `SANDFLEET_POST_BOOT_OK {"defaultRuntime":"runsc","serverVersion":"...","tlsListener":"10.0.1.10:2376","tlsListeners":[...]}`.
+ *
+ * With `firewall: true` both modes also re-deliver the host's nftables ruleset, framed by
+ * {@link firewallRulesetBlock} as the last block on stdin: providers read user-data only at creation, so this
+ * step is how a changed `adminCidrs` or Docker API source reaches hosts that already exist.
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -18,6 +22,21 @@ export const SANDFLEET_STATE_DIR = "/var/lib/sandfleet";
 export const POST_BOOT_SCRIPT_REMOTE_PATH = `${SANDFLEET_STATE_DIR}/install-docker-tls.sh`;
 /** The script on this machine (it ships with the package, next to this file). */
 export const POST_BOOT_SCRIPT_LOCAL_PATH = join(__dirname, "post-boot", "install-docker-tls.sh");
+/** The armour of the ruleset block on the script's stdin (`-----BEGIN <type>-----`), after any PEM blocks. */
+export const FIREWALL_RULESET_BLOCK_TYPE = "SANDFLEET NFTABLES RULESET";
+
+/**
+ * The host's nftables ruleset (`firewallRuleset()` in firewall.ts, the renderer user-data's copy comes from)
+ * framed for the script's stdin. The script strips the two armour lines and loads what is between them.
+ */
+export function firewallRulesetBlock(ruleset: string): string {
+  if (ruleset.includes("-----")) {
+    throw new CloudConfigInputError("firewallRuleset", "must not contain '-----', which frames blocks on the post-boot script's stdin.");
+  }
+  const body = ruleset.endsWith("\n") ? ruleset : `${ruleset}\n`;
+  return `-----BEGIN ${FIREWALL_RULESET_BLOCK_TYPE}-----\n${body}-----END ${FIREWALL_RULESET_BLOCK_TYPE}-----\n`;
+}
+
 /** Prefix of the script's last line on success; JSON follows after one space. */
 export const POST_BOOT_OK_MARKER = "SANDFLEET_POST_BOOT_OK";
 
@@ -32,6 +51,17 @@ export interface PostBootWaitCommandArgs {
   sudo: boolean;
   /** Where the script was copied, usually {@link POST_BOOT_SCRIPT_REMOTE_PATH}. */
   scriptPath: string;
+  /**
+   * Re-deliver and reload the host firewall: stdin then ends with {@link firewallRulesetBlock} (and holds only
+   * that block in the wait-only form). @default false
+   */
+  firewall?: boolean;
+  /**
+   * The data volume user-data mounts (`HostCloudConfig.volume`): the step fails unless it is mounted from its
+   * device (a volume missing at boot must not leave Docker's data on the root disk), then grows its filesystem
+   * to the device's size (a grown `volumeGb`). @default none
+   */
+  dataVolume?: { device: string; mountPoint: string };
 }
 
 export interface PostBootCommandArgs extends PostBootWaitCommandArgs {
@@ -70,6 +100,7 @@ export function postBootCommand(args: PostBootCommandArgs): string {
  * without a listener. It waits for cloud-init (failing on a failed run, like the TLS step), checks that
  * dockerd answers on its socket with runsc registered, and prints the success line. For the platform
  * server, which needs no Docker TLS listener but must be ready before the registry is delivered to it.
+ * With `firewall: true` it also loads the ruleset given on stdin.
  */
 export function postBootWaitCommand(args: PostBootWaitCommandArgs): string {
   checkRole(args.role);
@@ -87,14 +118,37 @@ function scriptCommandLine(args: PostBootWaitCommandArgs, modeArgs: string[]): s
   if (!args.scriptPath || /[\0\n]/.test(args.scriptPath)) {
     throw new CloudConfigInputError("scriptPath", "must be the path the script was copied to.");
   }
-  const argv = ["bash", args.scriptPath, "--role", args.role, ...modeArgs];
+  const volume = args.dataVolume;
+  if (volume) {
+    for (const [key, path] of Object.entries({ device: volume.device, mountPoint: volume.mountPoint })) {
+      if (!path.startsWith("/") || /[\0\n]/.test(path)) throw new CloudConfigInputError(`dataVolume.${key}`, `"${path}" must be an absolute path.`);
+    }
+  }
+  const argv = [
+    "bash",
+    args.scriptPath,
+    "--role",
+    args.role,
+    ...modeArgs,
+    ...(args.firewall ? ["--firewall"] : []),
+    ...(volume ? ["--data-device", volume.device, "--data-mount", volume.mountPoint] : []),
+  ];
   return shellJoin(args.sudo ? ["sudo", "-n", ...argv] : argv);
 }
 
 /** Parses the script's final line; undefined when the output has no success marker. */
 export function parsePostBootResult(
   output: string,
-): { defaultRuntime: string; serverVersion: string; tlsListener?: string; tlsListeners?: string[] } | undefined {
+):
+  | {
+      defaultRuntime: string;
+      serverVersion: string;
+      tlsListener?: string;
+      tlsListeners?: string[];
+      firewallSha256?: string;
+      dataVolume?: { mount: string; sizeBytes: number };
+    }
+  | undefined {
   const line = output
     .split("\n")
     .reverse()

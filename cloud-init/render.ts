@@ -5,17 +5,23 @@
  */
 import { Document, isMap, isScalar } from "yaml";
 import { bootstrapFile, BOOTSTRAP_PATH } from "./bootstrap";
+import { debianReleaseFragment } from "./debian-release";
 import { dockerFragment } from "./docker";
 import { dockerUserFragment } from "./docker-user";
+import { egressProxyFragment } from "./egress-proxy";
 import { engineInstallFragment, prePullFragment } from "./engine-install";
 import { extraAddressesFragment } from "./extra-addresses";
+import { encodeFileContent } from "./file-encoding";
 import { fail2banFragment } from "./fail2ban";
 import { firewallFragment } from "./firewall";
 import { CloudConfigFragment, mergeFragments } from "./fragment";
-import { sshdFragment } from "./sshd";
+import { SSH_HOST_KEY_TYPE, sshdFragment } from "./sshd";
 import type { HostCloudConfig } from "./types";
 import { unattendedUpgradesFragment } from "./unattended-upgrades";
 import { adminUserEntry, usersFragment } from "./users";
+import { auditRulesFragment } from "./audit-rules";
+import { kernelHardeningFragment } from "./kernel-hardening";
+import { loginPolicyFragment } from "./login-policy";
 import { validateHostCloudConfig } from "./validate";
 import { volumeFragment } from "./volume";
 
@@ -25,16 +31,22 @@ import { volumeFragment } from "./volume";
  */
 export function hostFragments(config: HostCloudConfig): CloudConfigFragment[] {
   return [
+    debianReleaseFragment(),
     usersFragment(),
     volumeFragment(config),
     firewallFragment(config),
     extraAddressesFragment(config),
+    // Updates first: what follows is installed and started from patched packages.
+    unattendedUpgradesFragment(config.docker),
     sshdFragment(config),
     fail2banFragment(),
-    unattendedUpgradesFragment(config.docker),
+    kernelHardeningFragment(),
+    loginPolicyFragment(),
     dockerFragment(config),
     engineInstallFragment(config.docker),
+    auditRulesFragment(config.docker),
     dockerUserFragment(config),
+    egressProxyFragment(config),
     prePullFragment(config.docker.prePullImages),
   ];
 }
@@ -44,9 +56,13 @@ const KEY_COMMENTS: Record<string, string> = {
   locale:
     ' "false" skips the locale module: minimal images lack update-locale and the module would fail,\n turning cloud-init\'s status into "error" although the host is fine.',
   ssh_pwauth: " Key-only SSH (also enforced by /etc/ssh/sshd_config.d/00-sandfleet.conf, which sorts first).",
+  ssh_genkeytypes: " One host key, Ed25519 (sshd.ts): no NIST-curve ECDSA, no RSA. Keys shipped in the image are deleted first.",
   package_upgrade: " Not at first boot (it doubles boot time); unattended-upgrades installs security updates daily.",
   bootcmd: " Every boot, before write_files and users: the state directory for the post-boot script, the data volume.",
-  write_files: " Configuration only: no secret is ever written from user-data (it is plain text on the metadata address).",
+  write_files:
+    " Configuration only: no secret is ever written from user-data (it is plain text on the metadata address).\n" +
+    " Files of 1 KiB and more are gz+b64 (cloud-init decodes them) to stay inside the clouds' user-data caps:\n" +
+    " read one with: base64 -d <<<'...' | gunzip (cloud-init/file-encoding.ts).",
   runcmd: " One idempotent script; a failing step fails cloud-init, and the post-boot step refuses the host.",
 };
 
@@ -64,13 +80,15 @@ export function renderCloudConfig(config: HostCloudConfig): string {
     users: [adminUserEntry(config)],
     disable_root: !isRoot,
     ssh_pwauth: false,
+    ssh_deletekeys: true,
+    ssh_genkeytypes: [SSH_HOST_KEY_TYPE],
     package_update: true,
     package_upgrade: false,
     packages: merged.packages,
     bootcmd: merged.bootcmd,
     write_files: files.map((file) => ({
       path: file.path,
-      content: file.content,
+      ...encodeFileContent(file.content),
       owner: "root:root",
       permissions: file.permissions,
     })),

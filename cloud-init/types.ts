@@ -10,10 +10,11 @@ export interface DockerHostSettings {
   /**
    * Where Docker and gVisor come from.
    * - `upstream`: Docker's apt repository (docker-ce) and gVisor's apt repository (runsc); current releases.
-   * - `distro`: Debian's `docker.io` and `runsc` (Debian 12: Docker 20.10, runsc 2022-12, no systrap).
+   * - `distro`: Debian's `docker.io` and `runsc` (Debian 13: Docker 26.1, runsc 2024-07 with systrap;
+   *   older than upstream, but only Debian's mirror is needed).
    */
   packageSource: "upstream" | "distro";
-  /** gVisor platform: `systrap` on VMs (needs upstream gVisor), `ptrace` anywhere, `kvm` only on bare metal. */
+  /** gVisor platform: `systrap` on VMs (either package source on Debian 13), `ptrace` as fallback, `kvm` only on bare metal. */
   gvisorPlatform: "systrap" | "ptrace" | "kvm";
   /** gVisor network stack: `sandbox` (gVisor's netstack), `none`, or `host` (test-only: weakens isolation). */
   gvisorNetwork: "sandbox" | "none" | "host";
@@ -56,4 +57,11 @@ export interface HostCloudConfig {
    */
   extraIpv4Addresses?: string[];
   docker: DockerHostSettings;
+  /**
+   * Workspace hosts: install the egress proxy for sandboxes with an egress policy (egress-proxy.ts, docs/egress.md).
+   * On by default: with files of 1 KiB and more sent gz+b64 (file-encoding.ts) a workspace's user-data with the
+   * proxy is about 26 KB, inside Hetzner's 32 KiB. `false` leaves it out; sandboxes with an egress policy then
+   * fail at create, saying the host lacks its egress proxy (never open egress). @default true
+   */
+  egressProxy?: boolean;
 }

@@ -93,9 +93,6 @@ export function validateHostCloudConfig(config: HostCloudConfig): void {
   oneOf("docker.packageSource", docker.packageSource, ["upstream", "distro"]);
   oneOf("docker.gvisorPlatform", docker.gvisorPlatform, ["systrap", "ptrace", "kvm"]);
   oneOf("docker.gvisorNetwork", docker.gvisorNetwork, ["sandbox", "none", "host"]);
-  if (docker.packageSource === "distro" && docker.gvisorPlatform === "systrap") {
-    fail("docker.gvisorPlatform", "Debian's runsc (packageSource \"distro\", 2022-12) has no systrap platform: use \"ptrace\", or packageSource \"upstream\".");
-  }
   if (!Array.isArray(docker.prePullImages)) fail("docker.prePullImages", "must be a list of image references.");
   docker.prePullImages.forEach((image, i) => {
     if (!IMAGE_REFERENCE.test(image)) fail(`docker.prePullImages[${i}]`, `"${image}" is not an image reference such as "python:3.12-slim".`);

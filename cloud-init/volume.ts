@@ -5,9 +5,19 @@
  * volume may be attached a little after the server boots (the attachment is its own API call), and
  * disk_setup does not wait for a device. Workspace servers mount it at /var/lib/docker before Docker is
  * installed; docker.service then requires the mount (RequiresMountsFor in docker.ts).
+ *
+ * A volume that is still missing after the wait leaves no fstab line, so RequiresMountsFor has nothing to
+ * require and dockerd would write to the root disk, where the next boot's mount hides it. A drop-in therefore
+ * refuses to start dockerd unless /var/lib/docker is mounted from the volume's device, and the post-boot step
+ * (`--data-device`) fails the server's readiness with the reason, so it never enters the registry.
  */
+import { shellJoin } from "./shell";
 import type { BootCommand, CloudConfigFragment } from "./fragment";
 import type { HostCloudConfig } from "./types";
+
+/** Mount points of the data volume per role (the platform's holds the sandbox service's state). */
+export const PLATFORM_VOLUME_MOUNT = "/srv/sandfleet";
+export const WORKSPACE_VOLUME_MOUNT = "/var/lib/docker";
 
 /** How long the first boot waits for the volume to appear before going on without it. */
 export const VOLUME_WAIT_SECONDS = 120;
@@ -35,8 +45,26 @@ if ! grep -qxF "$line" /etc/fstab; then
 fi
 mountpoint -q "$mountpoint" || mount "$mountpoint"`;
 
+/** The docker.service drop-in that keeps dockerd off the root disk when the data volume is not mounted. */
+export const DOCKER_DATA_VOLUME_DROP_IN = "/etc/systemd/system/docker.service.d/05-sandfleet-data-volume.conf";
+
+function dockerDataVolumeDropIn(device: string): string {
+  return [
+    "# Written by sandfleet (cloud-init). Docker's data lives on the data volume: without it mounted at",
+    "# /var/lib/docker, dockerd would fill the root disk (hidden by the volume at the next boot). Refuse to start.",
+    "[Service]",
+    `ExecStartPre=${shellJoin(["/usr/bin/findmnt", "--mountpoint", "/var/lib/docker", "--source", device])}`,
+    "",
+  ].join("\n");
+}
+
 export function volumeFragment(config: HostCloudConfig): CloudConfigFragment {
   if (!config.volume) return {};
   const command: BootCommand = ["sh", "-c", PREPARE_VOLUME, "sandfleet-volume", config.volume.device, config.volume.mountPoint];
-  return { packages: ["e2fsprogs"], bootcmd: [command] };
+  const guardsDocker = config.volume.mountPoint === "/var/lib/docker";
+  return {
+    packages: ["e2fsprogs"],
+    bootcmd: [command],
+    ...(guardsDocker ? { files: [{ path: DOCKER_DATA_VOLUME_DROP_IN, content: dockerDataVolumeDropIn(config.volume.device), permissions: "0644" }] } : {}),
+  };
 }

@@ -49,6 +49,11 @@ export interface ProtectionOptions {
   deleteProtection: boolean;
   /** Keep data volumes when the stack is destroyed (`retainOnDelete`). */
   retainVolumes: boolean;
+  /**
+   * Kept volumes to attach instead of creating new ones, by server name, the value the provider's volume
+   * id. Read from the provider, not owned by the stack (never resized or deleted by it). @default {}
+   */
+  adoptVolumes?: Record<string, string>;
 }
 
 /** A provider's resources in one stack, able to create the platform server and workspace pools. */
@@ -66,6 +71,12 @@ export interface ProviderSite {
    * address too; behind NAT the private-IP listener already receives that traffic. @default false
    */
   readonly publicIpOnInterface?: boolean;
+  /**
+   * The largest rendered user-data (UTF-8 bytes of the cloud-config text) this provider's servers accept,
+   * as the provider documents it; the core refuses larger user-data before creating anything.
+   * A provider that packs user-data itself (AWS gzips it) checks its own limit. @default no limit
+   */
+  readonly maxUserDataBytes?: number;
   createPlatform(spec: PlatformSpec): ProvisionedPlatform;
   createWorkspacePool(spec: WorkspacePoolSpec): ProvisionedServer[];
 }
@@ -159,4 +170,9 @@ export interface ProvisionedPlatform extends ProvisionedServer {
   publicAddress: pulumi.Output<string>;
   /** The load balancer's public IPv4, when one was requested. */
   loadBalancerIp?: pulumi.Output<string>;
+  /**
+   * Where the deploying machine reaches the platform's 443 when that is not its public address (the local
+   * provider publishes it on 127.0.0.1:<port>): the sandbox service's `serviceUrl` then uses it.
+   */
+  publishedService?: pulumi.Output<{ host: string; port: number } | undefined>;
 }

@@ -152,6 +152,14 @@ class ProviderPricing {
     const table = this.table;
     if (!table) return [item(`${serverType} (local)`, count, 0)];
     const listed = this.extraServerPrices[serverType] ?? table.servers.monthly[serverType];
+    const successor = table.retiredServerTypes?.[serverType];
+    if (listed === undefined && successor !== undefined) {
+      const price = table.servers.monthly[successor];
+      throw new CostEstimateError(
+        `${key}: ${this.provider} server type "${serverType}" can no longer be ordered; use ${successor}` +
+          `${price === undefined ? "" : ` (${price.toFixed(2)} ${table.currency} a month)`}, which \`pulumi preview\` also asks for.`,
+      );
+    }
     if (listed === undefined) {
       const known = Object.keys(table.servers.monthly).join(", ");
       throw new CostEstimateError(

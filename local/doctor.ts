@@ -5,21 +5,17 @@
 export interface DoctorRun {
   /** The CLI's exit code (0: every endpoint ready). */
   exitCode: number;
-  /** What the CLI printed (stdout then stderr). */
+  /** What the CLI printed, stdout and stderr interleaved in the order it wrote them (as a terminal shows it). */
   output: string;
 }
 
 export async function runDoctor(registryFile: string): Promise<DoctorRun> {
   const { main } = await import("../cli/main");
-  let out = "";
-  let err = "";
-  const exitCode = await main(["doctor", "--registry", registryFile], {
-    out: (text: string) => {
-      out += text;
-    },
-    err: (text: string) => {
-      err += text;
-    },
-  });
-  return { exitCode, output: `${out}${err}`.trimEnd() };
+  // One buffer for both streams: the progress lines (stderr) come before the table (stdout), as they were written.
+  let output = "";
+  const write = (text: string) => {
+    output += text;
+  };
+  const exitCode = await main(["doctor", "--registry", registryFile], { out: write, err: write });
+  return { exitCode, output: output.trimEnd() };
 }

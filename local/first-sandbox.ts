@@ -2,7 +2,7 @@
  * The last step of `npm start`: a sandbox acquired through the pool runtime from the local registry, a
  * command run in it under gVisor, the sandbox released. Proves the whole path a real application takes.
  */
-import { createPool } from "../runtime";
+import { createPool } from "../runtime/index";
 import type { EndpointRegistry } from "../runtime/registry/schema";
 import { LOCAL_SANDBOX_IMAGE } from "./sandbox-image";
 

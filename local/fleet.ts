@@ -27,8 +27,10 @@ import {
 } from "./hosts";
 import { runPostBootOnHost } from "./post-boot";
 import { consoleProgress, Progress } from "./progress";
-import { buildLocalRegistry, writeRegistryFile } from "./registry-file";
+import { buildLocalRegistry, platformRegistry, writeRegistryFile } from "./registry-file";
 import { sideloadSandboxImage } from "./sandbox-image";
+import { installLocalService, type LocalService } from "./service";
+import { SERVICE_HTTPS_PORT } from "../cloud-init/service-host";
 import { DeployKey, ensureDeployKey } from "./ssh";
 import { ensureTestHostImage, TestHostImage } from "./test-host-image";
 
@@ -47,6 +49,12 @@ export interface LocalFleetOptions {
   stateDir?: string;
   docker?: Docker;
   progress?: Progress;
+  /**
+   * Workspace hosts' Docker settings beyond the defaults: `gvisorNetwork: "host"` gives gVisor sandboxes a
+   * network here (the container's own namespace under Docker; test-only, the renderer warns), `sandboxDns`
+   * points containers and the egress proxy at a resolver of the test's own. @default {}
+   */
+  workspaceDocker?: Partial<Pick<HostCloudConfig["docker"], "gvisorNetwork" | "sandboxDns">>;
 }
 
 export interface ResolvedFleetOptions {
@@ -57,6 +65,7 @@ export interface ResolvedFleetOptions {
   stateDir: string;
   docker: Docker;
   progress: Progress;
+  workspaceDocker: Partial<Pick<HostCloudConfig["docker"], "gvisorNetwork" | "sandboxDns">>;
 }
 
 export function resolveFleetOptions(options: LocalFleetOptions = {}, env: NodeJS.ProcessEnv = process.env): ResolvedFleetOptions {
@@ -77,6 +86,7 @@ export function resolveFleetOptions(options: LocalFleetOptions = {}, env: NodeJS
     stateDir: resolve(options.stateDir ?? join(".sandfleet", fleet)),
     docker: options.docker ?? new Docker(),
     progress: options.progress ?? consoleProgress(),
+    workspaceDocker: options.workspaceDocker ?? {},
   };
 }
 
@@ -91,9 +101,13 @@ export interface HostPlan {
 /**
  * Plans the hosts: platform hosts `platform-N` first, then `ws-N`, with fixed private IPs (.10 upwards).
  * The cloud-init input is what the cloud path would render, with the settings these machines need:
- * Debian's packages (no upstream repositories reachable) and runsc with ptrace and no sandbox network.
+ * Debian 13's packages (no upstream repositories reachable) and runsc with systrap (what cloud servers use;
+ * Debian 13's runsc has it) and no sandbox network (`--network=sandbox` fails on this kind of kernel).
  */
-export function planHosts(options: Pick<ResolvedFleetOptions, "platforms" | "workspaces" | "subnet">, deployPublicKey: string): HostPlan[] {
+export function planHosts(
+  options: Pick<ResolvedFleetOptions, "platforms" | "workspaces" | "subnet"> & Partial<Pick<ResolvedFleetOptions, "workspaceDocker">>,
+  deployPublicKey: string,
+): HostPlan[] {
   const { gateway, hostIp } = subnetAddresses(options.subnet);
   const roles: { name: string; role: HostRole }[] = [
     ...Array.from({ length: options.platforms }, (_, i) => ({ name: `platform-${i + 1}`, role: "platform" as const })),
@@ -112,8 +126,15 @@ export function planHosts(options: Pick<ResolvedFleetOptions, "platforms" | "wor
       dockerApiSources: role === "workspace" ? [options.subnet] : [],
       // Published ports reach the host from the engine's address on the private network.
       adminCidrs: [`${gateway}/32`],
-      publicPorts: [],
-      docker: { packageSource: "distro", gvisorPlatform: "ptrace", gvisorNetwork: "none", prePullImages: [] },
+      // The sandbox service's HTTPS on the platform, as on a cloud platform (published on 127.0.0.1 only).
+      publicPorts: role === "platform" ? [SERVICE_HTTPS_PORT] : [],
+      docker: {
+        packageSource: "distro",
+        gvisorPlatform: "systrap",
+        gvisorNetwork: "none",
+        prePullImages: [],
+        ...(role === "workspace" ? options.workspaceDocker : {}),
+      },
     },
   }));
 }
@@ -126,6 +147,8 @@ export interface PhaseTiming {
 
 export interface FleetHost extends BootedHost {
   userData: string;
+  /** What `userData` was rendered from; a later post-boot run reloads this config's firewall. */
+  cloudConfig: HostCloudConfig;
   cloudInit: CloudInitResult;
   postBootMs: number;
   defaultRuntime: string;
@@ -142,6 +165,8 @@ export interface LocalFleet {
   tls: LocalDockerTls;
   deployKey: DeployKey;
   timings: PhaseTiming[];
+  /** The sandbox service on the first platform host (absent with --platforms 0). */
+  service?: LocalService;
 }
 
 export function registryPath(stateDir: string): string {
@@ -197,17 +222,17 @@ export async function upFleet(input: LocalFleetOptions = {}): Promise<LocalFleet
         if (cloudInit.status !== "done" || cloudInit.exitCode !== 0) {
           throw new Error(`${spec.name}: cloud-init ended '${cloudInit.status}' (exit ${cloudInit.exitCode}):\n${cloudInit.detail}`);
         }
-        return { host, cloudInit, userData: spec.userData };
+        return { host, cloudInit, userData: spec.userData, cloudConfig: spec.plan.cloudConfig };
       }),
     ),
   (hosts) => hosts.map((h) => `${h.host.name} ${(h.cloudInit.durationMs / 1000).toFixed(0)}s`).join(", "));
 
   const hosts = await timed("post-boot TLS over SSH", () =>
     Promise.all(
-      booted.map(async ({ host, cloudInit, userData }): Promise<FleetHost> => {
-        const result = await runPostBootOnHost(host, tls, { username: LOCAL_ADMIN_USER, privateKey: deployKey.privateKey }, progress);
+      booted.map(async ({ host, cloudInit, userData, cloudConfig }): Promise<FleetHost> => {
+        const result = await runPostBootOnHost({ ...host, cloudConfig }, tls, { username: LOCAL_ADMIN_USER, privateKey: deployKey.privateKey }, progress);
         if (host.role === "workspace") await sideloadSandboxImage(docker, host);
-        return { ...host, userData, cloudInit, postBootMs: result.durationMs, defaultRuntime: result.report.defaultRuntime };
+        return { ...host, userData, cloudConfig, cloudInit, postBootMs: result.durationMs, defaultRuntime: result.report.defaultRuntime };
       }),
     ),
   );
@@ -220,7 +245,17 @@ export async function upFleet(input: LocalFleetOptions = {}): Promise<LocalFleet
     return built;
   });
 
-  return { fleet, stateDir, registryPath: path, registry, image, network, hosts, tls, deployKey, timings };
+  // The sandbox service on the first platform host, after the registry (it starts only with one), as `pulumi up` does.
+  const platform = hosts.find((h) => h.role === "platform");
+  const service = platform
+    ? await timed(
+        "sandbox service (copy Node + bundle, systemd unit)",
+        () => installLocalService({ fleet, stateDir, platform, registry: platformRegistry(registry, hosts.filter((h) => h.role === "workspace")), login: { username: LOCAL_ADMIN_USER, privateKey: deployKey.privateKey }, progress }),
+        (s) => `${s.url}, Node ${(s.nodeTarballBytes / 2 ** 20).toFixed(1)} MiB + bundle ${(s.bundleBytes / 1024).toFixed(0)} KiB`,
+      )
+    : undefined;
+
+  return { fleet, stateDir, registryPath: path, registry, image, network, hosts, tls, deployKey, timings, ...(service ? { service } : {}) };
 }
 
 export interface DownOptions {

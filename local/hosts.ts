@@ -44,20 +44,29 @@ export interface BootedHost {
   sshPort: number;
   /** 127.0.0.1 port published for the host's Docker TLS listener (2376). */
   dockerPort: number;
+  /** Platform hosts: 127.0.0.1 port published for the sandbox service's HTTPS (443). */
+  servicePort?: number;
 }
 
 /** How test hosts get the privileges systemd and a nested dockerd need. */
 export type PrivilegeMode = "privileged" | "capabilities";
 
-/** The first three octets-based addresses of a /24 (or larger) IPv4 subnet: gateway `.1`, hosts from `.10`. */
+/**
+ * Gateway `.1` and hosts from `.10` of an IPv4 subnet of /25 or larger that starts at `.0` (a /25 leaves the
+ * upper half of a /24 for a second network a test creates, e.g. one whose sources are outside the private range).
+ */
 export function subnetAddresses(subnet: string): { gateway: string; hostIp: (index: number) => string } {
   const match = /^(\d+)\.(\d+)\.(\d+)\.(\d+)\/(\d+)$/.exec(subnet);
-  if (!match || Number(match[5]) > 24) throw new Error(`private network ${subnet}: expected an IPv4 CIDR of /24 or larger, e.g. 10.213.0.0/24`);
+  const bits = match ? Number(match[5]) : NaN;
+  if (!match || bits > 25 || (bits === 25 && match[4] !== "0")) {
+    throw new Error(`private network ${subnet}: expected an IPv4 CIDR of /25 or larger starting at .0, e.g. 10.213.0.0/24`);
+  }
   const prefix = `${match[1]}.${match[2]}.${match[3]}`;
+  const maxIndex = bits === 25 ? 100 : 200;
   return {
     gateway: `${prefix}.1`,
     hostIp: (index: number) => {
-      if (index < 0 || index > 200) throw new Error(`host index ${index} out of range (0-200)`);
+      if (index < 0 || index > maxIndex) throw new Error(`host index ${index} out of range (0-${maxIndex}) in ${subnet}`);
       return `${prefix}.${10 + index}`;
     },
   };
@@ -102,8 +111,11 @@ export async function ensurePrivateNetwork(docker: Docker, fleet: string, subnet
 let detectedMode: PrivilegeMode | undefined;
 
 /**
- * `--privileged` where the engine can grant it (ordinary laptops); else the capability workaround
- * measured in ENVIRONMENT.md (machines whose bounding set lacks CAP_SYS_RESOURCE refuse `--privileged`).
+ * `--privileged` where the engine can grant it (ordinary laptops); else every capability but
+ * CAP_SYS_RESOURCE with seccomp, AppArmor and the masked paths off: on the project's build machines the
+ * bounding set lacks CAP_SYS_RESOURCE, and `--privileged` fails there with "unable to apply caps:
+ * operation not permitted" (measured 2026-11). Such hosts cannot raise rlimits either (cloud-init's
+ * container-limits step caps containers' nofile for that reason).
  * Probed once per process with a throwaway container; SANDFLEET_LOCAL_PRIVILEGE forces a mode.
  */
 export async function detectPrivilegeMode(docker: Docker, image: string): Promise<PrivilegeMode> {
@@ -178,7 +190,8 @@ export async function bootHost(options: BootHostOptions): Promise<BootedHost> {
     Env: ["container=docker"],
     StopSignal: "SIGRTMIN+3",
     Labels: labels,
-    ExposedPorts: { "22/tcp": {}, "2376/tcp": {} },
+    // Platform hosts also publish 443, the sandbox service's HTTPS (the one port the platform serves).
+    ExposedPorts: { "22/tcp": {}, "2376/tcp": {}, ...(spec.role === "platform" ? { "443/tcp": {} } : {}) },
     HostConfig: {
       ...privileges,
       Binds: [...(privileges.Binds ?? []), `${volume}:/var/lib/docker`],
@@ -186,6 +199,7 @@ export async function bootHost(options: BootHostOptions): Promise<BootedHost> {
       PortBindings: {
         "22/tcp": [{ HostIp: "127.0.0.1", HostPort: "" }],
         "2376/tcp": [{ HostIp: "127.0.0.1", HostPort: "" }],
+        ...(spec.role === "platform" ? { "443/tcp": [{ HostIp: "127.0.0.1", HostPort: "" }] } : {}),
       },
     },
     NetworkingConfig: {
@@ -213,6 +227,7 @@ export async function bootHost(options: BootHostOptions): Promise<BootedHost> {
     privateIp: spec.privateIp,
     sshPort: port("22/tcp"),
     dockerPort: port("2376/tcp"),
+    ...(spec.role === "platform" ? { servicePort: port("443/tcp") } : {}),
   };
 }
 

@@ -9,7 +9,7 @@ export const LABEL_ROLE = "dev.sandfleet.local.role";
 export const LABEL_HOST = "dev.sandfleet.local.host";
 /** Hash of the test-host image recipe (cache key). */
 export const LABEL_RECIPE = "dev.sandfleet.local.recipe";
-/** Where the image base came from: `registry:debian:bookworm` or `debootstrap:<mirror>`. */
+/** Where the image base came from: `registry:debian:trixie` or `debootstrap:<mirror>`. */
 export const LABEL_BASE = "dev.sandfleet.local.base";
 
 export function fleetLabels(fleet: string, extra: Record<string, string> = {}): Record<string, string> {

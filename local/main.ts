@@ -13,7 +13,9 @@ import { join } from "node:path";
 import { runDoctor } from "./doctor";
 import { downFleet, LocalFleet, PhaseTiming, upFleet } from "./fleet";
 import { runFirstSandbox } from "./first-sandbox";
+import { hostSummaryLine } from "./fleet-summary";
 import { consoleProgress } from "./progress";
+import { serviceCurlLines } from "./service";
 
 interface Args {
   command: "up" | "down";
@@ -73,13 +75,14 @@ async function up(flags: Record<string, string>): Promise<number> {
 
   console.log("");
   console.log(`Local fleet '${fleet.fleet}' is up (image base: ${fleet.image.base}; ${fleet.image.cached ? "image cached" : "image built"}).`);
-  for (const host of fleet.hosts) {
-    console.log(
-      `  ${host.name.padEnd(11)} ${host.role.padEnd(9)} ${host.privateIp.padEnd(12)} ssh 127.0.0.1:${host.sshPort}  docker 127.0.0.1:${host.dockerPort}  ` +
-        `cloud-init ${(host.cloudInit.durationMs / 1000).toFixed(0)} s  default runtime ${host.defaultRuntime}`,
-    );
-  }
+  for (const host of fleet.hosts) console.log(hostSummaryLine(host));
   console.log(`  registry: ${fleet.registryPath}`);
+  if (fleet.service) {
+    console.log(`  service:  ${fleet.service.url}  (sandfleet-service.service on platform-1, Node ${String(fleet.service.report.node)})`);
+    console.log(`  API key:  ${fleet.service.apiKey}  (also in ${fleet.service.apiKeyPath}; trust ${fleet.service.caPath})`);
+    console.log("  run a command in a gVisor sandbox through the service (prints its exit code and stdout, 4.4.0):");
+    for (const line of serviceCurlLines(fleet.service)) console.log(`    ${line}`);
+  }
   console.log(`  ssh:      ssh -i ${join(fleet.stateDir, "deploy_key")} -p <ssh port> sandfleet@127.0.0.1`);
   console.log("");
   printTimings(timings);

@@ -1,10 +1,12 @@
 /**
  * The post-boot TLS step on a test host, over SSH, exactly as the cloud path runs it: the same script
  * (cloud-init/post-boot), uploaded to the same path, run with the same command, the PEM bundle (CA cert,
- * server cert, server key) on stdin so no key ever appears in user-data or on a command line.
+ * server cert, server key) on stdin so no key ever appears in user-data or on a command line, followed by
+ * the host's nftables ruleset (rendered from its cloud-config by the renderer of user-data's copy), which
+ * the script checks and reloads.
  */
-import { DOCKER_TLS_PORT } from "../cloud-init";
-import { POST_BOOT_SCRIPT_REMOTE_PATH, parsePostBootResult, postBootCommand, postBootScript } from "../cloud-init/post-boot";
+import { DOCKER_TLS_PORT, firewallRuleset, type HostCloudConfig } from "../cloud-init";
+import { firewallRulesetBlock, POST_BOOT_SCRIPT_REMOTE_PATH, parsePostBootResult, postBootCommand, postBootScript } from "../cloud-init/post-boot";
 import type { IssuedCert, LocalDockerTls } from "../components/tls/local-issuer";
 import type { BootedHost } from "./hosts";
 import type { Progress } from "./progress";
@@ -18,6 +20,10 @@ export interface PostBootOptions {
   listenAddress: string;
   caCertPem: string;
   server: IssuedCert;
+  /** The host's nftables ruleset (`firewallRuleset()` of its cloud-config), reloaded by the script. */
+  firewallRuleset: string;
+  /** The data volume of its cloud-config: checked mounted from its device, and grown. @default none */
+  dataVolume?: { device: string; mountPoint: string };
   progress: Progress;
   /** Docker TLS port inside the host. @default 2376 */
   port?: number;
@@ -25,7 +31,7 @@ export interface PostBootOptions {
 
 export interface PostBootResult {
   /** What the script printed after `SANDFLEET_POST_BOOT_OK`. */
-  report: { defaultRuntime: string; serverVersion: string; tlsListener?: string };
+  report: NonNullable<ReturnType<typeof parsePostBootResult>>;
   durationMs: number;
 }
 
@@ -42,16 +48,19 @@ export async function runPostBoot(options: PostBootOptions): Promise<PostBootRes
       { stdin: postBootScript(), timeoutMs: 60_000 },
     );
     if (upload.exitCode !== 0) throw new Error(`${hostName}: uploading the post-boot script failed: ${upload.stderr.trim()}`);
-    progress.host(hostName, "post-boot: installing TLS material, enabling the 2376 listener");
+    progress.host(hostName, "post-boot: installing TLS material, enabling the 2376 listener, reloading the host firewall");
     const bundle = [options.caCertPem, options.server.certPem, options.server.keyPem].map((p) => p.trim()).join("\n") + "\n";
+    const stdin = bundle + firewallRulesetBlock(options.firewallRuleset);
     const command = postBootCommand({
       role: options.role,
       listenAddress: options.listenAddress,
       port: options.port ?? 2376,
       sudo,
       scriptPath: POST_BOOT_SCRIPT_REMOTE_PATH,
+      firewall: true,
+      ...(options.dataVolume ? { dataVolume: options.dataVolume } : {}),
     });
-    const result = await sshExec(client, command, { stdin: bundle, timeoutMs: 900_000 });
+    const result = await sshExec(client, command, { stdin, timeoutMs: 900_000 });
     const parsed = parsePostBootResult(result.stdout);
     if (result.exitCode !== 0 || !parsed) {
       throw new Error(
@@ -66,12 +75,16 @@ export async function runPostBoot(options: PostBootOptions): Promise<PostBootRes
   }
 }
 
+/** A booted test host with the cloud-config its user-data was rendered from (its firewall comes from it). */
+export type ConfiguredHost = BootedHost & { cloudConfig: HostCloudConfig };
+
 /**
- * {@link runPostBoot} on a local test host, as `up` and a rotation both run it: SSH to the port the engine
- * published on 127.0.0.1, the TLS listener on the host's private IP, the host's own server cert from `tls`.
+ * {@link runPostBoot} on a local test host, as `up`, a rotation and a firewall change all run it: SSH to the
+ * port the engine published on 127.0.0.1, the TLS listener on the host's private IP, the host's own server
+ * cert from `tls`, the firewall of its cloud-config.
  */
 export function runPostBootOnHost(
-  host: BootedHost,
+  host: ConfiguredHost,
   tls: Pick<LocalDockerTls, "ca" | "servers">,
   login: { username: string; privateKey: string },
   progress: Progress,
@@ -84,6 +97,8 @@ export function runPostBootOnHost(
     port: DOCKER_TLS_PORT,
     caCertPem: tls.ca.certPem,
     server: tls.servers[host.name],
+    firewallRuleset: firewallRuleset(host.cloudConfig),
+    ...(host.cloudConfig.volume ? { dataVolume: host.cloudConfig.volume } : {}),
     progress,
   });
 }

@@ -10,6 +10,7 @@ import { parseRegistry, REGISTRY_VERSION } from "../runtime/registry/schema";
 import type { Endpoint, EndpointRegistry } from "../runtime/registry/schema";
 import type { LocalDockerTls } from "../components/tls/local-issuer";
 import type { BootedHost } from "./hosts";
+import { DOCKER_TLS_PORT } from "../cloud-init/ports";
 
 export interface LocalRegistryInput {
   fleet: string;
@@ -55,4 +56,24 @@ export function writeRegistryFile(path: string, registry: EndpointRegistry): voi
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   writeFileSync(path, `${JSON.stringify(parseRegistry(registry), null, 2)}\n`, { mode: 0o600 });
   chmodSync(path, 0o600);
+}
+
+/**
+ * The registry as the platform host receives it: every endpoint at its private address and 2376, as a cloud
+ * platform dials its workspace servers (their certificates carry the private IP), instead of this machine's
+ * published loopback ports.
+ */
+export function platformRegistry(registry: EndpointRegistry, workspaces: Pick<BootedHost, "name" | "privateIp">[]): EndpointRegistry {
+  const privateIp = new Map(workspaces.map((w) => [w.name, w.privateIp]));
+  return parseRegistry(
+    {
+      ...registry,
+      endpoints: registry.endpoints.map((e) => {
+        const ip = privateIp.get(e.serverName ?? "");
+        if (!ip) throw new Error(`registry endpoint ${e.id}: no workspace host named ${e.serverName}`);
+        return { ...e, host: ip, port: DOCKER_TLS_PORT, publicHost: ip };
+      }),
+    },
+    `local fleet ${registry.stack} (as the platform sees it)`,
+  );
 }

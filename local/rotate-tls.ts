@@ -15,8 +15,7 @@
 import { issueDockerTls, type IssuedCert, type LocalDockerTls } from "../components/tls/local-issuer";
 import { parseRegistry, readRegistryFile, type EndpointRegistry } from "../runtime/registry/schema";
 import { LOCAL_ADMIN_USER, type LocalFleet } from "./fleet";
-import type { BootedHost } from "./hosts";
-import { runPostBootOnHost } from "./post-boot";
+import { runPostBootOnHost, type ConfiguredHost } from "./post-boot";
 import { consoleProgress, type Progress } from "./progress";
 import { writeRegistryFile } from "./registry-file";
 
@@ -24,7 +23,7 @@ export interface RotateLocalTlsOptions {
   /** Fleet name: part of the client cert's common name, as at `up`. */
   fleet: string;
   /** Every host whose dockerd serves TLS (workspace and platform hosts). */
-  hosts: readonly BootedHost[];
+  hosts: readonly ConfiguredHost[];
   /** The fleet's CA, with its key: the new certs are signed by it. */
   ca: IssuedCert;
   /** The deploy key's private half (OpenSSH), for the post-boot step over SSH. */

@@ -78,7 +78,7 @@ function connectOnce(target: SshTarget): Promise<Client> {
 }
 
 /** Runs `command` over an open connection, writing `stdin` (if any) and closing it. */
-export function sshExec(client: Client, command: string, options: { stdin?: string; timeoutMs?: number } = {}): Promise<SshExecResult> {
+export function sshExec(client: Client, command: string, options: { stdin?: string | Buffer; timeoutMs?: number } = {}): Promise<SshExecResult> {
   const timeoutMs = options.timeoutMs ?? 600_000;
   return new Promise((resolve, reject) => {
     client.exec(command, (err, channel) => {

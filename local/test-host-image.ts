@@ -1,31 +1,35 @@
 /**
- * The test-host image: Debian 12 with systemd, cloud-init and sshd, booted with `/sbin/init` so that a
- * container behaves like a freshly created cloud server (the real cloud-init runs the real user-data).
+ * The test-host image: Debian 13 (trixie, the release the renderer targets) with systemd, cloud-init and sshd,
+ * booted with `/sbin/init` so that a container behaves like a freshly created cloud server (the real
+ * cloud-init runs the real user-data).
  *
  * Built once and cached: the tag carries a hash of the recipe below, so changing the recipe builds a new
- * image and an unchanged recipe reuses the existing one. The base is `debian:bookworm` when an image
- * registry answers, else a rootfs made with `debootstrap --variant=minbase` from the machine's own
- * Debian mirror (CI and these build machines have no registry).
+ * image and an unchanged recipe reuses the existing one. The base is `debian:trixie` when an image
+ * registry answers, else a rootfs made with `debootstrap --variant=minbase trixie` from the machine's own
+ * Debian mirrors (CI and these build machines have no registry; their sources list an older release, the
+ * mirrors serve trixie too: see debian-sources.ts).
  */
 import { createHash } from "node:crypto";
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, copyFileSync, mkdirSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, mkdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Docker from "dockerode";
+import { TARGET_DEBIAN } from "../cloud-init/debian-release";
 import { DockerStreamDemuxer } from "../runtime/docker/multiplexed-stream";
+import { debianSourcesFile, DebianMirrors, machineDebianMirrors } from "./debian-sources";
 import { fleetLabels, LABEL_BASE, LABEL_MANAGED, LABEL_RECIPE } from "./labels";
 import type { Progress } from "./progress";
 
 export const TEST_HOST_IMAGE_REPO = "sandfleet-local/test-host";
 const BASE_IMAGE_REPO = "sandfleet-local/debian-base";
-const REGISTRY_BASE = "debian:bookworm";
-const DEBIAN_SOURCES = "/etc/apt/sources.list.d/debian.sources";
-const DEFAULT_MIRROR = "http://deb.debian.org/debian";
+const REGISTRY_BASE = `debian:${TARGET_DEBIAN.codename}`;
+const RELEASE = `Debian ${TARGET_DEBIAN.version} (${TARGET_DEBIAN.codename})`;
 
 /**
- * Packages of the test host. `locales` because cloud-init's locale module fails without it
- * (ENVIRONMENT.md); iptables/nftables because the cloud-init firewall and dockerd need them.
+ * Packages of the test host. `locales` so that a user-data with cloud-init's locale module enabled does not
+ * fail on `update-locale` (minbase has no locales; sandfleet's own user-data skips the module);
+ * iptables/nftables because the cloud-init firewall and dockerd need them.
  */
 export const TEST_HOST_PACKAGES = [
   "systemd",
@@ -56,8 +60,11 @@ apt-get install -y -q --no-install-recommends ${TEST_HOST_PACKAGES.join(" ")}
 sed -i 's/^# *\\(en_US.UTF-8 UTF-8\\)/\\1/' /etc/locale.gen
 locale-gen
 update-locale LANG=en_US.UTF-8
-# Only the NoCloud seed: a test host must never probe a cloud metadata address.
-printf 'datasource_list: [ NoCloud, None ]\\n' > /etc/cloud/cloud.cfg.d/05-sandfleet-local.cfg
+# Only the NoCloud seed: a test host must never probe a cloud metadata address. Docker configures the
+# container's interface, so cloud-init must not: trixie's cloud-init (25.1) would write a systemd-networkd
+# config and restart systemd-networkd and systemd-resolved, and the failed restart ends cloud-init with
+# recoverable errors (status exit 2).
+printf 'datasource_list: [ NoCloud, None ]\\nnetwork: { config: disabled }\\n' > /etc/cloud/cloud.cfg.d/05-sandfleet-local.cfg
 # Per-instance identity is created at boot, like on a fresh cloud server.
 rm -f /etc/ssh/ssh_host_*
 : > /etc/machine-id
@@ -75,7 +82,7 @@ const RECIPE_VERSION = 2;
 
 export function testHostRecipeHash(): string {
   return createHash("sha256")
-    .update(JSON.stringify({ RECIPE_VERSION, PROVISION_SCRIPT, base: "debian-12-bookworm" }))
+    .update(JSON.stringify({ RECIPE_VERSION, PROVISION_SCRIPT, base: `debian-${TARGET_DEBIAN.version}-${TARGET_DEBIAN.codename}` }))
     .digest("hex")
     .slice(0, 12);
 }
@@ -88,7 +95,7 @@ export interface TestHostImage {
   tag: string;
   /** True when the image existed already (cache hit). */
   cached: boolean;
-  /** Where the base came from (`registry:debian:bookworm` or `debootstrap:<mirror>`). */
+  /** Where the base came from (`registry:debian:trixie` or `debootstrap:<mirror>`). */
   base: string;
   durationMs: number;
 }
@@ -111,7 +118,7 @@ export async function ensureTestHostImage(options: EnsureImageOptions): Promise<
     progress.info(`image: ${tag} cached (base ${base})`);
     return { tag, cached: true, base, durationMs: Date.now() - started };
   }
-  progress.info(`image: building ${tag} (Debian 12 + systemd + cloud-init + sshd)`);
+  progress.info(`image: building ${tag} (${RELEASE} + systemd + cloud-init + sshd)`);
   const { image: baseImage, base } = await ensureBaseImage(docker, progress);
   progress.info(`image: base is ${base}; installing packages (about 1-2 minutes)`);
   await provision(docker, baseImage, tag, base, progress);
@@ -127,7 +134,7 @@ async function inspectImage(docker: Docker, tag: string): Promise<Docker.ImageIn
   }
 }
 
-/** `debian:bookworm` from a registry when one answers, else a debootstrap rootfs (cached as its own image). */
+/** `debian:trixie` from a registry when one answers, else a debootstrap rootfs (cached as its own image). */
 async function ensureBaseImage(docker: Docker, progress: Progress): Promise<{ image: string; base: string }> {
   if (await inspectImage(docker, REGISTRY_BASE)) return { image: REGISTRY_BASE, base: `registry:${REGISTRY_BASE}` };
   try {
@@ -136,11 +143,12 @@ async function ensureBaseImage(docker: Docker, progress: Progress): Promise<{ im
   } catch (err) {
     progress.info(`image: no registry reachable (${firstLine((err as Error).message)}); using debootstrap`);
   }
-  const mirror = debianMirror();
-  const baseTag = `${BASE_IMAGE_REPO}:bookworm-${createHash("sha256").update(mirror).digest("hex").slice(0, 8)}`;
-  const base = `debootstrap:${mirror}`;
+  const mirrors = machineDebianMirrors();
+  const sourcesHash = createHash("sha256").update(debianSourcesFile(mirrors)).digest("hex").slice(0, 8);
+  const baseTag = `${BASE_IMAGE_REPO}:${TARGET_DEBIAN.codename}-${sourcesHash}`;
+  const base = `debootstrap:${mirrors.archive}`;
   if (await inspectImage(docker, baseTag)) return { image: baseTag, base };
-  await debootstrapImport(docker, mirror, baseTag, base, progress);
+  await debootstrapImport(docker, mirrors, baseTag, base, progress);
   return { image: baseTag, base };
 }
 
@@ -162,33 +170,25 @@ function pullImage(docker: Docker, image: string): Promise<void> {
   });
 }
 
-/** The first `URIs:` of the machine's Debian sources (deb822), else deb.debian.org. */
-export function debianMirror(sourcesPath = DEBIAN_SOURCES): string {
-  if (!existsSync(sourcesPath)) return DEFAULT_MIRROR;
-  const match = /^URIs:\s*(\S+)/m.exec(readFileSync(sourcesPath, "utf8"));
-  return match ? match[1] : DEFAULT_MIRROR;
-}
-
-async function debootstrapImport(docker: Docker, mirror: string, tag: string, base: string, progress: Progress): Promise<void> {
+async function debootstrapImport(docker: Docker, mirrors: DebianMirrors, tag: string, base: string, progress: Progress): Promise<void> {
   if (!existsSync("/usr/sbin/debootstrap")) {
     throw new Error(
-      "no image registry is reachable and debootstrap is missing: install it (apt-get install debootstrap) " +
-        "or make debian:bookworm available (docker pull / docker load)",
+      "no image registry is reachable and debootstrap is missing: install it (sudo apt-get install debootstrap) " +
+        `or make ${REGISTRY_BASE} available (docker pull / docker load)`,
     );
   }
   const dir = mkdtempSync(join(tmpdir(), "sandfleet-rootfs-"));
   try {
-    progress.info(`image: debootstrap --variant=minbase bookworm from ${mirror} (about a minute)`);
-    const result = spawnSync("debootstrap", ["--variant=minbase", "bookworm", dir, mirror], { encoding: "utf8" });
+    progress.info(`image: debootstrap --variant=minbase ${TARGET_DEBIAN.codename} from ${mirrors.archive} (about a minute)`);
+    const result = spawnSync("debootstrap", ["--variant=minbase", TARGET_DEBIAN.codename, dir, mirrors.archive], { encoding: "utf8" });
     if (result.status !== 0) {
       throw new Error(`debootstrap failed (exit ${result.status}): ${(result.stderr || result.stdout).slice(-2000)}`);
     }
-    // Hosts use the same mirror and suites (updates, security) as this machine.
-    if (existsSync(DEBIAN_SOURCES)) {
-      mkdirSync(join(dir, "etc/apt/sources.list.d"), { recursive: true });
-      copyFileSync(DEBIAN_SOURCES, join(dir, "etc/apt/sources.list.d/debian.sources"));
-      rmSync(join(dir, "etc/apt/sources.list"), { force: true });
-    }
+    // Hosts use this machine's mirrors with the target's suites, updates and security included (debootstrap
+    // itself writes only the main suite into sources.list).
+    mkdirSync(join(dir, "etc/apt/sources.list.d"), { recursive: true });
+    writeFileSync(join(dir, "etc/apt/sources.list.d/debian.sources"), debianSourcesFile(mirrors));
+    rmSync(join(dir, "etc/apt/sources.list"), { force: true });
     progress.info(`image: importing rootfs as ${tag}`);
     const tar = spawn("tar", ["-C", dir, "--numeric-owner", "-c", "."], { stdio: ["ignore", "pipe", "inherit"] });
     const [repo, tagName] = tag.split(":");

@@ -3,16 +3,28 @@
  * reading a log line knows the fix without opening the source.
  */
 import type { TlsFailureKind } from "./docker/tls-failure";
-export { RegistryError } from "./registry/schema";
 export type { TlsFailureKind };
 
-/** Base class of every error the runtime raises on purpose; `code` is stable for programmatic checks. */
+/**
+ * Base class of every error the runtime raises on purpose; `code` is stable for programmatic checks. Scheme:
+ * a subclass's code is its class name in SCREAMING_SNAKE_CASE without the trailing "Error"
+ * (`TlsHandshakeError` -> `TLS_HANDSHAKE`), so a code names its class and no two classes share one.
+ */
 export class SandfleetError extends Error {
   override name = "SandfleetError";
   readonly code: string = "SANDFLEET_ERROR";
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
   }
+}
+
+/**
+ * A registry that cannot be used (unreadable file, invalid JSON or shape, unknown version, another stack); the
+ * message says what to change. Defined here with the other errors; the registry schema re-exports it.
+ */
+export class RegistryError extends SandfleetError {
+  override name = "RegistryError";
+  override readonly code: string = "REGISTRY";
 }
 
 /** Pool options are invalid (unknown key, bad value or bad SANDFLEET_* environment variable). */
@@ -98,16 +110,44 @@ export class DockerCallTimeoutError extends SandfleetError {
   }
 }
 
-/** The TLS handshake with an endpoint failed (wrong CA, client cert without client_auth, name mismatch). */
+/**
+ * The TLS handshake with an endpoint failed (wrong CA, client cert refused, name mismatch, expired). `acquire()`
+ * rejects with it at once when every endpoint that could serve the request fails this way (waiting cannot help);
+ * `endpointId` then lists them, comma-separated.
+ */
 export class TlsHandshakeError extends SandfleetError {
   override name = "TlsHandshakeError";
   override readonly code: string = "TLS_HANDSHAKE";
   constructor(
     readonly endpointId: string,
     readonly kind: TlsFailureKind,
-    detail: string,
+    /** What failed and the fix, without the endpoint prefix. */
+    readonly detail: string,
+    options?: { cause?: unknown },
   ) {
-    super(`endpoint ${endpointId}: TLS handshake failed (${kind}): ${detail}`);
+    super(`endpoint ${endpointId}: TLS handshake failed (${kind}): ${detail}`, options);
+  }
+}
+
+/**
+ * A profile's image is not on the endpoint(s). Sandboxes start only from images already on the hosts (nothing is
+ * pulled on the acquire path), so waiting cannot help: `acquire()` rejects with it once every endpoint that could
+ * serve the request lacks the image, and keeps placing on the endpoints that have it otherwise.
+ */
+export class ImageNotFoundError extends SandfleetError {
+  override name = "ImageNotFoundError";
+  override readonly code: string = "IMAGE_NOT_FOUND";
+  constructor(
+    readonly image: string,
+    readonly endpointIds: readonly string[],
+    /** What Docker said, or what else is wrong with the other candidate endpoints. */
+    detail?: string,
+  ) {
+    super(
+      `image "${image}" is not on endpoint(s) ${endpointIds.join(", ")}${detail ? ` (${detail})` : ""}; sandboxes start only ` +
+        `from images already on the hosts: list it in the stack config under sandfleet:docker.prePullImages and run ` +
+        `pulumi up, or 'docker load' it on each host, or push it to a registry the hosts can reach and 'docker pull' it there`,
+    );
   }
 }
 
@@ -153,4 +193,37 @@ export class SandboxReleasedError extends SandfleetError {
 export class LeaseExpiredError extends SandfleetError {
   override name = "LeaseExpiredError";
   override readonly code: string = "LEASE_EXPIRED";
+}
+
+/** No workspace of that name belongs to the caller (another owner's workspace is reported the same way). */
+export class WorkspaceNotFoundError extends SandfleetError {
+  override name = "WorkspaceNotFoundError";
+  override readonly code: string = "WORKSPACE_NOT_FOUND";
+}
+
+/** The owner already has a workspace of that name. */
+export class WorkspaceExistsError extends SandfleetError {
+  override name = "WorkspaceExistsError";
+  override readonly code: string = "WORKSPACE_EXISTS";
+}
+
+/**
+ * The workspace's host cannot serve it now: gone from the registry, draining, or not answering. Its data lives on
+ * that host only, so the workspace is never recreated elsewhere; the message says why and what to do.
+ */
+export class WorkspaceUnavailableError extends SandfleetError {
+  override name = "WorkspaceUnavailableError";
+  override readonly code: string = "WORKSPACE_UNAVAILABLE";
+}
+
+/** A workspace request with a bad field (name, quota, labels, profile user); the message names it and the rule. */
+export class InvalidWorkspaceRequestError extends SandfleetError {
+  override name = "InvalidWorkspaceRequestError";
+  override readonly code: string = "INVALID_WORKSPACE_REQUEST";
+}
+
+/** A requested egress policy reaches something its profile's does not (a request may only narrow it). */
+export class EgressWidenedError extends SandfleetError {
+  override name = "EgressWidenedError";
+  override readonly code: string = "EGRESS_WIDENED";
 }

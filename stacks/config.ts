@@ -5,6 +5,8 @@
  * the program reads the engine's config with `readStackConfig()` (stacks/read-stack-config.ts).
  * Every problem is reported as `sandfleet:<key>: <rule>; <fix>` and all problems are reported at once.
  */
+import { defaultRenewWithinDays } from "../components/tls/renewal";
+import { BlockList, isIP } from "node:net";
 import { z } from "zod";
 import {
   addressPlanProblems,
@@ -17,6 +19,8 @@ import { SSH_PUBLIC_KEY } from "../cloud-init/validate";
 import { checkCidr, isPrivateIpv4Range, parseIpv4Cidr } from "../components/fleet/ip-cidr";
 import { POOL_NAME_PATTERN } from "../components/fleet/naming";
 import { DOCKER_PLAIN_PORT, DOCKER_TLS_PORT, SSH_PORT } from "../components/ingress";
+import { SERVICE_HTTPS_PORT } from "../cloud-init/service-host";
+import { digitaloceanVpcRangeProblem } from "../components/digitalocean/vpc-range";
 import { DEFAULT_ROLLOUT_WAVES } from "../components/post-boot/rollout-waves";
 import type { ProviderName } from "../components/provider";
 import { providerRegistry, type ProviderRegistry } from "./providers";
@@ -38,6 +42,8 @@ const RESERVED_PORTS: Record<number, string> = {
   [DOCKER_TLS_PORT]: "2376 is the Docker API, reachable only from the private network",
 };
 const MAX_CA_LEAF_VALIDITY_HOURS = 5 * 8760;
+/** The private range of a stack that sets none (not on DigitalOcean, where every stack must choose its own). */
+const DEFAULT_NETWORK_CIDR = "10.0.0.0/16";
 const LABEL_PATTERN = /^[a-z0-9]([a-z0-9_.-]{0,61}[a-z0-9])?$/;
 /** Labels the registry sets itself, so the runtime's affinity rules can rely on them. */
 const RESERVED_LABELS = ["provider", "region", "location", "pool"];
@@ -100,8 +106,8 @@ const loadBalancerSchema = z
 
 const platformSchema = z
   .object({
-    /** Server type / size, e.g. `cx32`. Required. */
-    serverType: z.string({ required_error: "is required; set the platform server's type, e.g. cx32" }).min(1),
+    /** Server type / size, e.g. `cx33`. Required. */
+    serverType: z.string({ required_error: "is required; set the platform server's type, e.g. cx33" }).min(1),
     /** @default the stack's `location` */
     location: z.string().min(1).optional(),
     /** Data volume for the platform's services. @default 20 */
@@ -115,12 +121,26 @@ const platformSchema = z
   })
   .strict();
 
+const serviceSchema = z
+  .object({
+    /** Install the sandbox service (HTTPS API on 443) on the platform server. @default true */
+    enabled: bool(true),
+    /**
+     * Machine type of the Node the stack ships to the platform (`x64`, `arm64`). @default from the platform's
+     * server type where the provider's table knows it (Hetzner cax: arm64), else x64
+     */
+    nodeArch: z.enum(["x64", "arm64"]).optional(),
+    /** The service's pool settings (the runtime's createPool options, e.g. profiles). @default {} (the service's defaults) */
+    pool: z.record(z.unknown()).default({}),
+  })
+  .strict();
+
 const poolSchema = z
   .object({
     /** Number of workspace servers. Required. */
     count: int(0, 100_000, `use 0 to ${MAX_SERVERS_PER_POOL}`),
-    /** Server type / size, e.g. `cx42`. Required. */
-    serverType: z.string({ required_error: "is required; set the pool's server type, e.g. cx42" }).min(1),
+    /** Server type / size, e.g. `cx43`. Required. */
+    serverType: z.string({ required_error: "is required; set the pool's server type, e.g. cx43" }).min(1),
     /** @default the stack's `provider` */
     provider: z.string().min(1).optional(),
     /** @default the stack's `location` (required when the pool uses another provider) */
@@ -201,8 +221,24 @@ const tlsSchema = z
      * servers of a pool at a time. 1 = all at once. @default 4
      */
     rolloutWaves: int(1, MAX_SERVERS_PER_POOL, `use 1 (all servers of a pool at once) to ${MAX_SERVERS_PER_POOL} (one server at a time)`).default(DEFAULT_ROLLOUT_WAVES),
+    /**
+     * `pulumi up` re-issues every leaf once it has fewer than this many days left (components/tls/renewal.ts);
+     * `sandfleet doctor` warns with the same window. @default 30, or a third of validityHours when that is shorter
+     */
+    renewWithinDays: int(0, 3650, "use a whole number of days, 0 or more").optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((t, ctx) => {
+    // The renewal period is validity - window: it must be positive, or every leaf would always be due.
+    if (t.renewWithinDays !== undefined && t.renewWithinDays * 24 >= t.validityHours) {
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        path: ["renewWithinDays"],
+        message: `${t.renewWithinDays} days is not shorter than the leaves' validity (tls.validityHours ${t.validityHours} = ${(t.validityHours / 24).toFixed(1)} days), so every leaf would always be due; use at most ${Math.ceil(t.validityHours / 24) - 1} (a third of the validity is usual), or raise tls.validityHours`,
+      });
+    }
+  })
+  .transform((t) => ({ ...t, renewWithinDays: t.renewWithinDays ?? defaultRenewWithinDays(t.validityHours) }));
 
 const protectionSchema = z
   .object({
@@ -210,8 +246,63 @@ const protectionSchema = z
     deleteProtection: bool(false),
     /** Keep data volumes when the stack is destroyed (`retainOnDelete`). @default false */
     retainVolumes: bool(false),
+    /**
+     * Kept volumes to attach instead of creating new ones, by server name (`platform`, `ws-standard-1`):
+     * `{ ws-standard-1: "<volume id>" }`. Hetzner and DigitalOcean only. @default {}
+     */
+    adoptVolumes: z.record(z.string().min(1)).default({}),
   })
   .strict();
+
+/** Providers whose kept volumes can be adopted by id (see components/hetzner/README.md, components/digitalocean/README.md). */
+const ADOPTABLE_VOLUME_IDS: Partial<Record<string, { pattern: RegExp; example: string }>> = {
+  hetzner: { pattern: /^[1-9][0-9]*$/, example: "104857600 (hcloud volume list)" },
+  digitalocean: { pattern: /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, example: "506f78a4-e098-11e5-ad9f-000f53306ae1 (doctl compute volume list)" },
+};
+
+const HOST_NAME_OR_IP = /^([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$|^[0-9a-fA-F:.]+$/;
+
+/**
+ * The deployer's jump host: `pulumi up` from a machine whose address is not in adminCidrs (a hosted CI runner)
+ * reaches the servers through it. See components/post-boot/ssh-connection.ts.
+ */
+const bastionSchema = z
+  .object({
+    /** Fixed IP address (or DNS name) of the jump host; must lie inside adminCidrs. Required. */
+    host: z
+      .string({ required_error: "is required; set the jump host's fixed address, e.g. 203.0.113.10" })
+      .regex(HOST_NAME_OR_IP, "must be the jump host's fixed IP address or DNS name, e.g. 203.0.113.10"),
+    /** @default 22 */
+    port: int(1, 65535, "a port is 1-65535").default(22),
+    /** Login user on the jump host. Required. */
+    user: z
+      .string({ required_error: "is required; set the login user on the jump host, e.g. deploy" })
+      .regex(/^[a-z_][a-z0-9_-]{0,31}$/, "must be a login name such as deploy or ubuntu"),
+    /** Key for the jump host (set it as a secret). @default the deploy key */
+    privateKey: z.string().optional(),
+    /** The jump host's public host key (one line of /etc/ssh/ssh_host_ed25519_key.pub). @default not checked */
+    hostKey: z.string().optional(),
+    /** The jump host reaches the private network (servers without a public address are dialled privately). @default false */
+    reachesPrivateNetwork: bool(false),
+  })
+  .strict();
+
+const sshSchema = z
+  .object({
+    /** @default none: the machine running `pulumi up` dials the servers itself */
+    bastion: bastionSchema.optional(),
+  })
+  .strict();
+
+/** Whether an IP address lies inside one of the CIDR ranges (IPv4 and IPv6). */
+function insideAnyCidr(address: string, cidrs: string[]): boolean {
+  const ranges = new BlockList();
+  for (const cidr of cidrs) {
+    const check = checkCidr(cidr);
+    if (check.ok) ranges.addSubnet(cidr.split("/")[0], check.prefix, check.family === 6 ? "ipv6" : "ipv4");
+  }
+  return ranges.check(address, isIP(address) === 6 ? "ipv6" : "ipv4");
+}
 
 const stringList = (item: z.ZodTypeAny) =>
   z.preprocess((v) => (typeof v === "string" && v.trim().startsWith("[") ? safeJson(v) : v), z.array(item));
@@ -235,6 +326,9 @@ function adminCidrRules(adminCidrs: string[], ctx: z.RefinementCtx): void {
   if (new Set(adminCidrs).size !== adminCidrs.length) fail([], "lists a range twice; remove the duplicate");
 }
 
+/** The OpenSSH key types Azure puts on a Linux VM; every other type is refused when a server runs on Azure. */
+const AZURE_SSH_KEY_TYPES = ["ssh-rsa", "ssh-ed25519"];
+
 function sshPublicKeyRules(keys: string[], ctx: z.RefinementCtx): void {
   keys.forEach((key, i) => {
     if (/PRIVATE KEY/.test(key)) {
@@ -257,8 +351,8 @@ function buildSchema(registry: ProviderRegistry) {
       provider: z.string({ required_error: `is required; set it to one of: ${providerNames.join(", ")}` }),
       /** Default location / region / zone of the stack provider, e.g. `fsn1`. Required. */
       location: z.string({ required_error: "is required; set the provider's location, e.g. fsn1 for Hetzner Falkenstein" }).min(1),
-      /** Private network range. @default 10.0.0.0/16 */
-      networkCidr: z.string().default("10.0.0.0/16"),
+      /** Private network range. @default 10.0.0.0/16; required on DigitalOcean (see components/digitalocean/vpc-range.ts) */
+      networkCidr: z.string().optional(),
       platform: platformSchema,
       pools: z.record(z.string(), poolSchema),
       /** Where SSH may come from. Required, never the whole internet. */
@@ -270,9 +364,11 @@ function buildSchema(registry: ProviderRegistry) {
       /** The deploy key's public half (OpenSSH), required with deployPrivateKey. */
       deployPublicKey: z.string().optional(),
       cloudflare: cloudflareSchema.optional(),
+      ssh: sshSchema.default({}),
       docker: dockerSchema.default({}),
       tls: tlsSchema.default({}),
       protection: protectionSchema.default({}),
+      service: serviceSchema.default({}),
       ...providerSchemaShape,
     })
     .strict()
@@ -282,7 +378,7 @@ function buildSchema(registry: ProviderRegistry) {
 interface RawParsed {
   provider: string;
   location: string;
-  networkCidr: string;
+  networkCidr?: string;
   platform: z.infer<typeof platformSchema>;
   pools: Record<string, z.infer<typeof poolSchema>>;
   adminCidrs: string[];
@@ -290,7 +386,29 @@ interface RawParsed {
   deployPrivateKey?: string;
   deployPublicKey?: string;
   cloudflare?: z.infer<typeof cloudflareSchema>;
+  ssh: z.infer<typeof sshSchema>;
+  protection: { adoptVolumes: Record<string, string> };
+  service: z.infer<typeof serviceSchema>;
   [provider: string]: unknown;
+}
+
+/** `protection.adoptVolumes`: each key a server of this stack, on a provider that can adopt, with an id of its form. */
+function adoptedVolumeRules(c: RawParsed, fail: (path: (string | number)[], message: string) => void): void {
+  for (const [server, id] of Object.entries(c.protection?.adoptVolumes ?? {})) {
+    const path = ["protection", "adoptVolumes", server];
+    const pool = Object.entries(c.pools).find(([name, p]) => new RegExp(`^ws-${name}-([0-9]+)$`).test(server) && Number(server.split("-").pop()) <= p.count)?.[1];
+    if (server !== "platform" && !pool) {
+      fail(path, `${server} is no such server in this stack; use platform or a workspace server name (ws-<pool>-<n>, n up to the pool's count)`);
+      continue;
+    }
+    const provider = server === "platform" ? c.provider : (pool!.provider ?? c.provider);
+    const rule = ADOPTABLE_VOLUME_IDS[provider];
+    if (!rule) {
+      fail(path, `${server} runs on ${provider}, where a kept volume cannot be adopted by id (only ${Object.keys(ADOPTABLE_VOLUME_IDS).join(", ")}); remove the entry and use pulumi import for that volume`);
+    } else if (!rule.pattern.test(id)) {
+      fail(path, `"${id}" is not a ${provider} volume id; use its id, e.g. ${rule.example}`);
+    }
+  }
 }
 
 function crossFieldRules(c: RawParsed, ctx: z.RefinementCtx, registry: ProviderRegistry): void {
@@ -302,11 +420,16 @@ function crossFieldRules(c: RawParsed, ctx: z.RefinementCtx, registry: ProviderR
   }
 
   // Network range: private, and able to hold the address plan.
-  const network = parseIpv4Cidr(c.networkCidr);
-  if (!network) {
-    fail(["networkCidr"], `${c.networkCidr} is not an IPv4 network in CIDR notation; use e.g. 10.0.0.0/16`);
+  const networkCidr = c.networkCidr ?? DEFAULT_NETWORK_CIDR;
+  const network = parseIpv4Cidr(networkCidr);
+  const usesDigitalocean = [c.provider, ...Object.values(c.pools).map((p) => p.provider)].includes("digitalocean");
+  const digitaloceanProblem = network && usesDigitalocean ? digitaloceanVpcRangeProblem(c.networkCidr, network.prefix) : undefined;
+  if (digitaloceanProblem) {
+    fail(["networkCidr"], digitaloceanProblem);
+  } else if (!network) {
+    fail(["networkCidr"], `${networkCidr} is not an IPv4 network in CIDR notation; use e.g. 10.0.0.0/16`);
   } else if (!isPrivateIpv4Range(network)) {
-    fail(["networkCidr"], `${c.networkCidr} is not a private (RFC 1918) range; use e.g. 10.0.0.0/16`);
+    fail(["networkCidr"], `${networkCidr} is not a private (RFC 1918) range; use e.g. 10.0.0.0/16`);
   } else if (network.prefix < MIN_NETWORK_PREFIX || network.prefix > MAX_NETWORK_PREFIX) {
     fail(["networkCidr"], `/${network.prefix} cannot hold a platform block and pool blocks; use a prefix from /${MIN_NETWORK_PREFIX} to /${MAX_NETWORK_PREFIX}, e.g. 10.0.0.0/16`);
   }
@@ -321,6 +444,19 @@ function crossFieldRules(c: RawParsed, ctx: z.RefinementCtx, registry: ProviderR
     fail(["deployPublicKey"], "is not an OpenSSH public key; use the content of the key's .pub file");
   }
 
+  // The jump host: its address must pass the servers' firewalls, which admit SSH only from adminCidrs.
+  const bastion = c.ssh.bastion;
+  if (bastion && isIP(bastion.host) && !insideAnyCidr(bastion.host, c.adminCidrs)) {
+    const single = isIP(bastion.host) === 6 ? `${bastion.host}/128` : `${bastion.host}/32`;
+    fail(["ssh", "bastion", "host"], `${bastion.host} is not inside any adminCidrs range, so the servers' cloud and host firewalls drop its SSH; add ${single} to sandfleet:adminCidrs`);
+  }
+  if (bastion?.privateKey !== undefined && !/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(bastion.privateKey)) {
+    fail(["ssh", "bastion", "privateKey"], "is not a PEM/OpenSSH private key; set it with 'pulumi config set --secret --path sandfleet:ssh.bastion.privateKey < key'");
+  }
+  if (bastion?.hostKey !== undefined && (/PRIVATE KEY/.test(bastion.hostKey) || !SSH_PUBLIC_KEY.test(bastion.hostKey.trim()))) {
+    fail(["ssh", "bastion", "hostKey"], "is not an OpenSSH public host key; use one line of the jump host's /etc/ssh/ssh_host_ed25519_key.pub (or ssh-keyscan -t ed25519 <host>)");
+  }
+
   // Platform ports.
   const lb = c.platform.loadBalancer;
   const listens = lb.ports.map((p) => p.listen);
@@ -328,11 +464,15 @@ function crossFieldRules(c: RawParsed, ctx: z.RefinementCtx, registry: ProviderR
   if (duplicate !== undefined) fail(["platform", "loadBalancer", "ports"], `listen port ${duplicate} appears twice; each listen port needs its own entry`);
   if (new Set(c.platform.publicPorts).size !== c.platform.publicPorts.length) fail(["platform", "publicPorts"], "lists a port twice; remove the duplicate");
   if (lb.healthCheckPort !== undefined && !lb.enabled) fail(["platform", "loadBalancer", "healthCheckPort"], "is set but the load balancer is disabled; set platform.loadBalancer.enabled: true or remove it");
+  if (c.service.enabled && lb.enabled && !lb.ports.some((p) => p.target === SERVICE_HTTPS_PORT)) {
+    fail(["platform", "loadBalancer", "ports"], `forwards nothing to ${SERVICE_HTTPS_PORT}, where the sandbox service listens; add ${SERVICE_HTTPS_PORT} (listen ${SERVICE_HTTPS_PORT} -> target ${SERVICE_HTTPS_PORT}) or set sandfleet:service.enabled: false`);
+  }
 
   // Pools.
   const poolNames = Object.keys(c.pools);
-  if (poolNames.length === 0) fail(["pools"], "is empty; define at least one pool, e.g. pools: { standard: { count: 2, serverType: cx32, maxContainers: 10 } }");
+  if (poolNames.length === 0) fail(["pools"], "is empty; define at least one pool, e.g. pools: { standard: { count: 2, serverType: cx33, maxContainers: 10 } }");
   else if (poolNames.every((n) => c.pools[n].count === 0)) fail(["pools"], "has no workspace servers; set count: 1 or more on at least one pool");
+  adoptedVolumeRules(c, fail);
   const usedProviders = new Set<string>([c.provider]);
   for (const name of poolNames) {
     const pool = c.pools[name];
@@ -355,10 +495,29 @@ function crossFieldRules(c: RawParsed, ctx: z.RefinementCtx, registry: ProviderR
   }
   if (network && isPrivateIpv4Range(network) && network.prefix >= MIN_NETWORK_PREFIX && network.prefix <= MAX_NETWORK_PREFIX) {
     const plan = addressPlanProblems({
-      networkCidr: c.networkCidr,
+      networkCidr,
       pools: poolNames.filter((n) => POOL_NAME_PATTERN.test(n)).map((n) => ({ name: n, count: c.pools[n].count, addressBlock: c.pools[n].addressBlock })),
     });
     for (const problem of plan) fail(problem.path.split("."), problem.message);
+  }
+
+  // Azure VMs take only RSA and Ed25519 keys (SshEncryptionTypes in @azure/arm-compute 22.4 lists RSA and
+  // Ed25519; checked 2026-12-01): an ECDSA or FIDO key would fail at VM creation, long after preview.
+  const onAzure = [
+    ...(c.provider === "azure" ? ["platform"] : []),
+    ...poolNames.filter((n) => (c.pools[n].provider ?? c.provider) === "azure" && c.pools[n].count > 0).map((n) => `pool ${n}`),
+  ];
+  if (onAzure.length > 0) {
+    c.sshPublicKeys.forEach((key, i) => {
+      const type = key.trim().split(" ")[0];
+      if (SSH_PUBLIC_KEY.test(key.trim()) && !AZURE_SSH_KEY_TYPES.includes(type)) {
+        fail(["sshPublicKeys", String(i)], `is an ${type} key, but Azure VMs accept only ${AZURE_SSH_KEY_TYPES.join(" and ")} keys (servers on Azure: ${onAzure.join(", ")}); use an Ed25519 key ('ssh-keygen -t ed25519') or RSA of at least 2048 bits`);
+      }
+    });
+    const deployType = c.deployPublicKey?.trim().split(" ")[0];
+    if (deployType !== undefined && SSH_PUBLIC_KEY.test(c.deployPublicKey!.trim()) && !AZURE_SSH_KEY_TYPES.includes(deployType)) {
+      fail(["deployPublicKey"], `is an ${deployType} key, but Azure VMs accept only ${AZURE_SSH_KEY_TYPES.join(" and ")} keys; use an Ed25519 deploy key, or unset deployPrivateKey and deployPublicKey to let the stack generate one`);
+    }
   }
 
   // Provider-specific sections only for providers the stack uses.
@@ -413,6 +572,9 @@ export interface StackConfig {
   sshPublicKeys: string[];
   deployKey?: { privateKey: string; publicKey: string };
   cloudflare?: { zoneId: string; domain: string; platformRecord: string; proxied: boolean; workspaceRecords: boolean; ttl: number };
+  ssh: {
+    bastion?: { host: string; port: number; user: string; privateKey?: string; hostKey?: string; reachesPrivateNetwork: boolean };
+  };
   docker: {
     packageSource: "upstream" | "distro";
     gvisorPlatform: "systrap" | "ptrace" | "kvm";
@@ -420,8 +582,10 @@ export interface StackConfig {
     prePullImages: string[];
     sandboxDns: string[];
   };
-  tls: { validityHours: number; epoch: number; rolloutWaves: number };
-  protection: { deleteProtection: boolean; retainVolumes: boolean };
+  tls: { validityHours: number; epoch: number; rolloutWaves: number; renewWithinDays: number };
+  protection: { deleteProtection: boolean; retainVolumes: boolean; adoptVolumes: Record<string, string> };
+  /** The sandbox service on the platform server (docs/service-host.md). */
+  service: { enabled: boolean; nodeArch?: "x64" | "arm64"; pool: Record<string, unknown> };
   /** `sandfleet:<provider>` sections, validated by each provider's schema (defaults applied). */
   providers: ProviderConfigs;
 }
@@ -506,7 +670,7 @@ export function parseStackConfig(raw: Record<string, unknown>, stackName: string
     stack: stackName,
     provider,
     location: c.location,
-    networkCidr: c.networkCidr,
+    networkCidr: c.networkCidr ?? DEFAULT_NETWORK_CIDR,
     platform: {
       serverType: c.platform.serverType,
       location: c.platform.location ?? c.location,
@@ -543,11 +707,32 @@ export function parseStackConfig(raw: Record<string, unknown>, stackName: string
     ...(c.cloudflare
       ? { cloudflare: { ...c.cloudflare, platformRecord: c.cloudflare.platformRecord ?? `sandfleet-${stackName}` } }
       : {}),
+    ssh: c.ssh.bastion ? { bastion: { ...c.ssh.bastion, ...(c.ssh.bastion.hostKey ? { hostKey: c.ssh.bastion.hostKey.trim() } : {}) } } : {},
     docker: c.docker,
     tls: c.tls,
     protection: c.protection,
+    service: c.service,
     providers,
   };
+}
+
+/**
+ * Why `pulumi up` from here cannot reach the servers, when that is known before anything is dialled: on a
+ * GitHub-hosted runner (the deploy workflow passes GitHub's `runner.environment` as
+ * `SANDFLEET_RUNNER_ENVIRONMENT`, `github-hosted` there), whose address is in no adminCidrs range
+ * (those runners share Azure's ranges with every other GitHub user, so admitting them would admit everybody),
+ * without a jump host, every post-boot SSH step would redial for 30 minutes. `undefined` when nothing is known
+ * to be wrong (a self-hosted runner, a laptop, a jump host, a `local`-only stack).
+ */
+export function unreachableDeployProblem(config: StackConfig, runnerEnvironment: string | undefined): string | undefined {
+  if (runnerEnvironment !== "github-hosted" || config.ssh.bastion) return undefined;
+  if ([config.provider, ...config.pools.map((p) => p.provider)].every((p) => p === "local")) return undefined;
+  return (
+    `${CONFIG_NAMESPACE}:ssh.bastion: is not set, and pulumi up runs on a GitHub-hosted runner (SANDFLEET_RUNNER_ENVIRONMENT=github-hosted), ` +
+    `whose address is in no adminCidrs range, so every post-boot SSH step would redial for 30 minutes and fail; ` +
+    `set sandfleet:ssh.bastion to a jump host inside adminCidrs, or run the deploy on a self-hosted runner inside adminCidrs ` +
+    `(see docs/operations.md, Deploying from CI)`
+  );
 }
 
 /** Soft problems: allowed, but worth a `pulumi.log.warn` on every preview. */
@@ -566,6 +751,15 @@ export function stackConfigWarnings(config: StackConfig): string[] {
   }
   if (config.adminCidrs.some((cidr) => cidr.startsWith("203.0.113.") || cidr.startsWith("198.51.100.") || cidr.startsWith("192.0.2."))) {
     warnings.push(`${CONFIG_NAMESPACE}:adminCidrs: contains a documentation range (RFC 5737); replace it with your own office/VPN range or SSH and the post-boot step cannot reach the servers`);
+  }
+  const bastion = config.ssh.bastion;
+  if (bastion && !isIP(bastion.host)) {
+    warnings.push(
+      `${CONFIG_NAMESPACE}:ssh.bastion.host: ${bastion.host} is a name, so sandfleet cannot check that its address is inside adminCidrs; make sure it is, or the servers drop its SSH and every post-boot step redials for up to 30 minutes`,
+    );
+  }
+  if (bastion && !bastion.hostKey) {
+    warnings.push(`${CONFIG_NAMESPACE}:ssh.bastion.hostKey: not set, so the jump host's identity is not checked; set it to the jump host's public host key`);
   }
   return warnings;
 }

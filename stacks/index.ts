@@ -6,10 +6,16 @@ import * as pulumi from "@pulumi/pulumi";
 import { SandboxFleet } from "../components/fleet";
 import { costStackOutput } from "../cost";
 import type { FleetProvider, ProviderName } from "../components/provider";
-import { createProvider } from "./providers";
+import { buildServiceBundle, ensureNodeTarball } from "../components/service";
+import { createProvider, platformNodeArch } from "./providers";
 import { readStackConfig } from "./read-stack-config";
 
 const config = readStackConfig();
+
+// What the platform receives for the sandbox service, from this checkout and the pinned Node (components/service).
+const service = config.service.enabled
+  ? { node: ensureNodeTarball(platformNodeArch(config)), bundle: buildServiceBundle(), pool: config.service.pool }
+  : undefined;
 
 async function loadProviders(): Promise<Partial<Record<ProviderName, FleetProvider>>> {
   const used = new Set<ProviderName>([config.provider, ...config.pools.map((p) => p.provider)]);
@@ -31,6 +37,14 @@ const fleetReady: Promise<SandboxFleet> = loadProviders().then(
       networkCidr: config.networkCidr,
       adminCidrs: config.adminCidrs,
       sshPublicKeys: config.sshPublicKeys,
+      ...(config.ssh.bastion
+        ? {
+            sshJumpHost: {
+              ...config.ssh.bastion,
+              ...(config.ssh.bastion.privateKey ? { privateKey: pulumi.secret(config.ssh.bastion.privateKey) } : {}),
+            },
+          }
+        : {}),
       ...(config.deployKey ? { deployKey: { privateKey: pulumi.secret(config.deployKey.privateKey), publicKey: config.deployKey.publicKey } } : {}),
       platform: config.platform,
       pools: config.pools,
@@ -38,6 +52,7 @@ const fleetReady: Promise<SandboxFleet> = loadProviders().then(
       tls: config.tls,
       protection: config.protection,
       ...(config.cloudflare ? { cloudflare: config.cloudflare } : {}),
+      ...(service ? { service } : {}),
     }),
 );
 const fromFleet = <T>(pick: (fleet: SandboxFleet) => pulumi.Output<T>): pulumi.Output<T> =>
@@ -56,6 +71,12 @@ export const platformDnsName = fromFleet((f) => f.platformDnsName);
 /** The deploy key (secret); the admin SSH command below uses it. */
 export const deployPrivateKey = pulumi.secret(fromFleet((f) => f.deployPrivateKey));
 export const deployPublicKey = fromFleet((f) => f.deployPublicKey);
+/** The sandbox service's URL (`https://…`, port 443), when `sandfleet:service.enabled` (the default). */
+export const serviceUrl = fromFleet((f) => f.serviceUrl);
+/** Its initial API key (secret): `pulumi stack output serviceApiKey --show-secrets`. Only its hash is on the host. */
+export const serviceApiKey = pulumi.secret(fromFleet((f) => f.serviceApiKey));
+/** The CA of the service's certificate: `pulumi stack output serviceCaCert > service-ca.pem`, then `curl --cacert service-ca.pem`. */
+export const serviceCaCert = fromFleet((f) => f.serviceCaCertPem);
 /**
  * Monthly list-price estimate of this stack (per currency, per pool, per container slot; no VAT), from the
  * dated tables in cost/prices. An unpriced server type is a warning, never a failed deployment.

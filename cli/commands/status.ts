@@ -4,6 +4,7 @@ import { CliIo, parseCommandOptions } from "../io";
 import { loadRegistryOption, parsePositiveMs } from "../registry-option";
 import { renderTable } from "../table";
 import { EndpointClient } from "../../runtime/docker/endpoint-client";
+import { DockerCallTimeoutError, SandfleetError, TlsHandshakeError } from "../../runtime/errors";
 import { POOL_LABELS } from "../../runtime/pool/labels";
 
 const usage = `usage: sandfleet status --registry FILE [--timeout MS] [--json]
@@ -20,7 +21,12 @@ export interface EndpointStatus {
   id: string;
   address: string;
   reachable: boolean;
+  /** Why the endpoint could not be listed, with the fix. */
   error?: string;
+  /** The runtime's error code (TLS_HANDSHAKE, ENDPOINT_UNAVAILABLE, DOCKER_CALL_TIMEOUT, ...). */
+  errorCode?: string;
+  /** Short form of the reason, for the table. */
+  problem?: string;
   maxContainers: number;
   containers: Array<{ id: string; name: string; pool: string; profile: string; state: string; createdAt: string }>;
 }
@@ -52,7 +58,7 @@ export const statusCommand: CliCommand = {
             })),
           };
         } catch (err) {
-          return { ...base, reachable: false, error: (err as Error).message, containers: [] };
+          return { ...base, reachable: false, error: (err as Error).message, ...problemOf(err), containers: [] };
         } finally {
           client.close();
         }
@@ -63,6 +69,14 @@ export const statusCommand: CliCommand = {
   },
 };
 
+/** The table's short reason: a TLS failure is not "unreachable", and its kind says which fix applies. */
+function problemOf(err: unknown): { errorCode?: string; problem: string } {
+  const errorCode = err instanceof SandfleetError ? err.code : undefined;
+  if (err instanceof TlsHandshakeError) return { errorCode, problem: `TLS ${err.kind}` };
+  if (err instanceof DockerCallTimeoutError) return { errorCode, problem: "no answer" };
+  return { errorCode, problem: errorCode === "ENDPOINT_UNAVAILABLE" ? "unreachable" : "error" };
+}
+
 export function renderStatus(statuses: EndpointStatus[]): string {
   const summary = renderTable(
     ["ENDPOINT", "ADDRESS", "REACHABLE", "RUNNING", "OTHER", "SLOTS LEFT", "POOLS"],
@@ -72,7 +86,7 @@ export function renderStatus(statuses: EndpointStatus[]): string {
       return [
         s.id,
         s.address,
-        s.reachable ? "yes" : "NO",
+        s.reachable ? "yes" : `NO: ${s.problem ?? "error"}`,
         s.reachable ? String(running) : "?",
         s.reachable ? String(s.containers.length - running) : "?",
         s.reachable ? String(Math.max(0, s.maxContainers - s.containers.length)) : "?",
@@ -84,6 +98,7 @@ export function renderStatus(statuses: EndpointStatus[]): string {
     .filter((s) => s.containers.length > 0)
     .map((s) => `\n${s.id}:\n` + renderTable(["CONTAINER", "NAME", "POOL", "PROFILE", "STATE", "CREATED"], s.containers.map((c) => [c.id, c.name, c.pool, c.profile, c.state, c.createdAt])))
     .join("");
-  const errors = statuses.filter((s) => !s.reachable).map((s) => `  ${s.id}: ${s.error}`);
-  return summary + details + (errors.length ? `\nunreachable:\n${errors.join("\n")}\n` : "");
+  // Runtime errors already start with "endpoint <id>: ".
+  const errors = statuses.filter((s) => !s.reachable).map((s) => `  ${s.error?.startsWith(`endpoint ${s.id}:`) ? s.error : `${s.id}: ${s.error}`}`);
+  return summary + details + (errors.length ? `\nproblems and fixes (sandfleet doctor checks each step):\n${errors.join("\n")}\n` : "");
 }

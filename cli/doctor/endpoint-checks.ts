@@ -2,19 +2,20 @@
  * The checks `sandfleet doctor` runs against one endpoint, in dependency order: a failed TCP or TLS check
  * skips the rest (they could only fail for the same reason). Every failure carries the fix.
  */
-import { randomBytes } from "node:crypto";
+import { randomBytes, X509Certificate } from "node:crypto";
 import { Socket } from "node:net";
 import { EndpointClient } from "../../runtime/docker/endpoint-client";
-import { tlsFailureAdvice } from "../../runtime/docker/tls-failure";
+import { classifyTlsFailure, tlsFailureAdvice } from "../../runtime/docker/tls-failure";
 import { verifiedServerName } from "../../runtime/docker/tls-options";
 import { POOL_LABELS } from "../../runtime/pool/labels";
 import type { Endpoint, RegistryTls } from "../../runtime/registry/schema";
 import { parseSandboxProfile } from "../../runtime/sandbox/profile";
 import { SandboxSession } from "../../runtime/sandbox/sandbox-session";
 import { probeTls } from "./tls-probe";
+import { DEFAULT_RENEW_WITHIN_DAYS } from "../../components/tls/renewal";
 
 export type CheckStatus = "ok" | "warn" | "fail" | "skip";
-export const CHECK_NAMES = ["tcp", "tls", "cert", "api", "runtime", "gvisor", "capacity"] as const;
+export const CHECK_NAMES = ["tcp", "tls", "cert", "expiry", "api", "runtime", "gvisor", "capacity"] as const;
 export type CheckName = (typeof CHECK_NAMES)[number];
 
 export interface CheckResult {
@@ -40,7 +41,14 @@ export interface DoctorOptions {
   timeoutMs: number;
   /** Image for the gVisor check; when unset, a busybox image on the endpoint, else its first tagged image. */
   image?: string;
+  /**
+   * A leaf expiring within this many days is a warning. @default DEFAULT_RENEW_WITHIN_DAYS, the window
+   * `pulumi up` renews leaves in by default (stack config `tls.renewWithinDays`)
+   */
+  renewWithinDays?: number;
 }
+
+
 
 /** Label on the throwaway container of the gVisor check, so nobody mistakes it for a pool's. */
 export const DOCTOR_LABEL = "dev.sandfleet.doctor";
@@ -64,7 +72,9 @@ export async function checkEndpoint(endpoint: Endpoint, tls: RegistryTls, option
 
   const probe = await probeTls(endpoint, tls, options.timeoutMs);
   if (probe.caError) {
-    add({ name: "tls", status: "fail", summary: "unknown CA", detail: `${probe.caError}: ${tlsFailureAdvice("unknown-ca")}` });
+    // OpenSSL's verdict is a code such as UNABLE_TO_VERIFY_LEAF_SIGNATURE or CERT_HAS_EXPIRED.
+    const kind = classifyTlsFailure({ code: probe.caError }) === "expired" ? "expired" : "unknown-ca";
+    add({ name: "tls", status: "fail", summary: kind === "expired" ? "expired" : "unknown CA", detail: `${probe.caError}: ${tlsFailureAdvice(kind)}` });
   } else if (!probe.accepted) {
     const kind = probe.failure?.kind ?? "other";
     add({
@@ -86,9 +96,14 @@ export async function checkEndpoint(endpoint: Endpoint, tls: RegistryTls, option
       summary: "wrong name",
       detail: `${probe.nameError} (cert covers ${probe.subjectAltName ?? "nothing"}): ${tlsFailureAdvice("wrong-name")}`,
     });
+  } else if (probe.caError) {
+    // A cert our CA did not sign (or an expired one) is not valid for anything, whatever names it lists.
+    add({ name: "cert", status: "skip", summary: "-", detail: `not judged: the server cert is not trusted (${probe.caError}), see tls` });
   } else if (probe.subjectAltName !== undefined || probe.accepted) {
     add({ name: "cert", status: "ok", summary: "ok", detail: `valid for ${verifiedServerName(endpoint)}` });
   }
+  // An untrusted cert's dates mean nothing (the tls check already says why); a trusted one's are judged.
+  if (!probe.caError && probe.serverNotAfter) add(checkExpiry(probe.serverNotAfter, tls.clientCert, options.renewWithinDays ?? DEFAULT_RENEW_WITHIN_DAYS));
   if (checks.some((c) => c.status === "fail")) return skipRest("TLS failed"), report();
 
   const client = EndpointClient.remote(endpoint, tls, { callTimeoutMs: options.timeoutMs, maxSockets: 4 });
@@ -141,6 +156,32 @@ function checkTcp(endpoint: Endpoint, timeoutMs: number): Promise<CheckResult> {
     );
     socket.connect(endpoint.port, endpoint.host);
   });
+}
+
+const DAY_MS = 86_400_000;
+
+/**
+ * Expiry of both leaves an endpoint's connection depends on: the server cert the daemon presented and the
+ * registry's client cert (the same for every endpoint; an expired one is refused by every daemon).
+ */
+export function checkExpiry(serverNotAfter: Date, clientCertPem: string, renewWithinDays: number, now = new Date()): CheckResult {
+  const leaves = [
+    { role: "server", notAfter: serverNotAfter },
+    { role: "client", notAfter: new Date(new X509Certificate(clientCertPem).validTo) },
+  ];
+  const daysLeft = (notAfter: Date) => Math.floor((notAfter.getTime() - now.getTime()) / DAY_MS);
+  const summary = leaves.map((l) => `${l.role} ${l.notAfter <= now ? "expired" : `${daysLeft(l.notAfter)}d`}`).join(", ");
+  const seen = leaves
+    .map((l) => `${l.role} cert ${l.notAfter <= now ? `expired ${l.notAfter.toISOString()} (${-daysLeft(l.notAfter)} days ago)` : `expires ${l.notAfter.toISOString()} (${daysLeft(l.notAfter)} days)`}`)
+    .join(", ");
+  const fix = "run pulumi up: it re-issues every leaf inside the renewal window (docs/operations.md, Certificates); or bump sandfleet:tls.epoch to re-issue them all now";
+  if (leaves.some((l) => l.notAfter <= now)) {
+    return { name: "expiry", status: "fail", summary, detail: `${seen}: the daemon refuses an expired client cert and the pool an expired server cert; ${fix}` };
+  }
+  if (leaves.some((l) => daysLeft(l.notAfter) < renewWithinDays)) {
+    return { name: "expiry", status: "warn", summary, detail: `${seen}: inside the ${renewWithinDays}-day renewal window; ${fix}` };
+  }
+  return { name: "expiry", status: "ok", summary, detail: `${seen}: outside the ${renewWithinDays}-day renewal window` };
 }
 
 function checkRuntime(endpoint: Endpoint, defaultRuntime: string | undefined, runtimes: string[]): CheckResult {

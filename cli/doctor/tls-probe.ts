@@ -19,6 +19,8 @@ export interface TlsProbeResult {
   nameError?: string;
   /** Names and addresses the server cert covers (for the fix). */
   subjectAltName?: string;
+  /** The server cert's notAfter, as presented in the handshake (what the daemon really serves, not what state says). */
+  serverNotAfter?: Date;
 }
 
 export function probeTls(endpoint: Endpoint, tls: RegistryTls, timeoutMs: number): Promise<TlsProbeResult> {
@@ -45,6 +47,7 @@ export function probeTls(endpoint: Endpoint, tls: RegistryTls, timeoutMs: number
     socket.on("secureConnect", () => {
       const peer = socket!.getPeerCertificate();
       result.subjectAltName = peer.subjectaltname;
+      if (peer.valid_to) result.serverNotAfter = new Date(peer.valid_to);
       if (!socket!.authorized) result.caError = String(socket!.authorizationError);
       const nameError = checkServerIdentity(serverName, peer);
       if (nameError) result.nameError = nameError.message;

@@ -16,7 +16,7 @@ export const awsDefaults = {
 export const awsConfigSchema = z
   .object({
     /**
-     * Pin the AMI (e.g. `ami-0123...`). @default the newest official Debian 12 amd64 AMI (owner
+     * Pin the AMI (e.g. `ami-0123...`). @default the newest official Debian 13 amd64 AMI (owner
      * 136693071363) at the time each server is created; later AMI releases never replace servers.
      */
     ami: z.string().regex(/^ami-[0-9a-f]{8,17}$/, "must be an AMI id like ami-0123456789abcdef0").optional(),

@@ -7,7 +7,6 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { gzipSync } from "node:zlib";
 import type {
   PlatformSpec,
   ProviderSite,
@@ -18,9 +17,11 @@ import type {
   WorkspacePoolSpec,
 } from "../provider";
 import { type AwsConfig, awsConfigSchema } from "./config";
+import { TARGET_DEBIAN } from "../../cloud-init/debian-release";
 import { awsCapacityOf } from "./instance-types";
 import { platformIngressRules, workspaceIngressRules, type AwsIngressRule } from "./network-rules";
 import { awsPlacementOf, type AwsPlacement } from "./regions";
+import { deterministicGzip } from "../../cloud-init/file-encoding";
 
 /** Debian's AWS account: the official Debian cloud images. */
 export const debianAmiOwner = "136693071363";
@@ -35,10 +36,11 @@ export const maxUserDataBytes = 16384;
 /**
  * User-data as EC2 gets it: gzip-compressed (cloud-init recognises the gzip magic), because the rendered
  * cloud-config of a sandfleet host is close to EC2's 16 KB limit on its own. Node writes gzip headers
- * without a timestamp, so the same text always gives the same bytes (no diff on every preview).
+ * without a timestamp and deterministicGzip fixes the OS byte, so the same text always gives the same bytes
+ * on every machine (no diff on every preview).
  */
 export function ec2UserDataBase64(text: string, server: string): string {
-  const packed = gzipSync(Buffer.from(text, "utf8"), { level: 9 });
+  const packed = deterministicGzip(Buffer.from(text, "utf8"));
   if (packed.length > maxUserDataBytes) {
     throw new Error(
       `the user-data of ${server} is ${packed.length} bytes gzip-compressed, above EC2's limit of ${maxUserDataBytes}; ` +
@@ -71,6 +73,11 @@ export class AwsSite extends pulumi.ComponentResource implements ProviderSite {
   private readonly region: string;
   private readonly vpc: aws.ec2.Vpc;
   private readonly routeTable: aws.ec2.RouteTable;
+  /**
+   * What public addresses wait for: AWS refuses an Elastic IP association or an internet-facing NLB in a VPC
+   * whose internet gateway is not attached yet (`Gateway.NotAttached`), and nothing else orders them after it.
+   */
+  private readonly gateway: aws.ec2.InternetGateway;
   private readonly subnets = new Map<string, { subnet: aws.ec2.Subnet; availabilityZone: string }>();
   private readonly keyPair: aws.ec2.KeyPair;
 
@@ -89,6 +96,7 @@ export class AwsSite extends pulumi.ComponentResource implements ProviderSite {
       { parent: this },
     );
     const gateway = new aws.ec2.InternetGateway(`${name}-igw`, { region, vpcId: this.vpc.id, tags: tags("igw") }, { parent: this });
+    this.gateway = gateway;
     // Public subnets with an internet gateway instead of NAT gateways: every server has a public IPv4 for
     // apt and image pulls (a NAT gateway costs more than a small fleet); security groups keep them closed.
     this.routeTable = new aws.ec2.RouteTable(
@@ -131,7 +139,7 @@ export class AwsSite extends pulumi.ComponentResource implements ProviderSite {
       const association = new aws.ec2.EipAssociation(
         `${name}-eip`,
         { region: this.region, allocationId: eip.allocationId, instanceId: server.instance.id },
-        { parent: this },
+        { parent: this, dependsOn: [this.gateway] },
       );
       readyDependencies.push(association);
       publicAddress = eip.publicIp;
@@ -238,9 +246,19 @@ export class AwsSite extends pulumi.ComponentResource implements ProviderSite {
         instanceMarketOptions: options.spot
           ? {
               marketType: "spot",
-              // A persistent request stops (not terminates) on interruption and restarts the same
-              // instance, volume attached, when capacity returns.
-              spotOptions: { spotInstanceType: "persistent", instanceInterruptionBehavior: "stop", maxPrice: this.config.spotMaxPrice },
+              // A one-time request whose instance terminates on interruption (issue 10, finding: spot
+              // pools lose capacity silently). A persistent request that stops would restart the
+              // instance with a new public IPv4 behind Pulumi's back, while the registry and the
+              // certificate SANs keep the old one, and the request can outlive the instance on destroy
+              // (terraform-provider-aws #38142). Terminated, the instance is gone for Pulumi too:
+              // the next `pulumi up` (which refreshes first, Pulumi.yaml) recreates it and everything that holds its addresses; the data
+              // volume is a separate EBS volume and is attached again.
+              // Checked 2026-12-01: "one-time ... If the Spot price exceeds your maximum price or capacity
+              // is not available, your Spot Instance is terminated and the Spot Instance request is closed";
+              // stop/hibernate need persistent requests, terminate is the default
+              // (docs.aws.amazon.com/AWSEC2/latest/UserGuide/interruption-behavior.html,
+              // .../APIReference/API_SpotMarketOptions.html).
+              spotOptions: { spotInstanceType: "one-time", instanceInterruptionBehavior: "terminate", maxPrice: this.config.spotMaxPrice },
             }
           : undefined,
         disableApiTermination: this.args.protection.deleteProtection && !options.spot ? true : undefined,
@@ -248,7 +266,11 @@ export class AwsSite extends pulumi.ComponentResource implements ProviderSite {
       },
       // A new Debian AMI or a re-rendered user-data must not silently replace (or stop) the fleet:
       // roll servers deliberately with `pulumi up --replace <urn>`.
-      { parent: this, ignoreChanges: ["ami", "userData", "userDataBase64", "keyName"] },
+      // Delete before replace: the instance pins `privateIp`, which EC2 hands to a new instance only once
+      // the old one has released it (otherwise `InvalidIPAddress.InUse`). That holds for every replacing
+      // change (private_ip, subnet, availability zone, placement group, spot on/off and --replace alike);
+      // its volume attachment, EIP association and target group attachments are replaced with it.
+      { parent: this, ignoreChanges: ["ami", "userData", "userDataBase64", "keyName"], deleteBeforeReplace: true },
     );
     const ready: pulumi.Resource[] = [];
     if (volume) {
@@ -279,7 +301,7 @@ export class AwsSite extends pulumi.ComponentResource implements ProviderSite {
         enableDeletionProtection: this.args.protection.deleteProtection,
         tags: this.tags(`${spec.name}-lb`, spec),
       },
-      { parent: this },
+      { parent: this, dependsOn: [this.gateway] },
     );
     const groups = new Map<number, aws.lb.TargetGroup>();
     for (const target of [...new Set(lbSpec.ports.map((p) => p.target))]) {
@@ -367,7 +389,9 @@ export class AwsSite extends pulumi.ComponentResource implements ProviderSite {
           owners: [debianAmiOwner],
           mostRecent: true,
           filters: [
-            { name: "name", values: ["debian-12-amd64-*"] },
+            // Debian's AMI names: debian-<version>-<arch>-<date>-<build> (checked 2026-12-01); the release
+            // is the one the cloud-init renderer targets (cloud-init/debian-release.ts).
+            { name: "name", values: [`debian-${TARGET_DEBIAN.version}-amd64-*`] },
             { name: "architecture", values: ["x86_64"] },
             { name: "virtualization-type", values: ["hvm"] },
           ],

@@ -5,6 +5,7 @@
  * `ARM_CLIENT_SECRET` + `ARM_TENANT_ID`, managed identity) and `azure-native:subscriptionId`.
  */
 import { z } from "zod";
+import { TARGET_DEBIAN, otherDebianReleaseProblem } from "../../cloud-init/debian-release";
 
 export const azureDefaults = {
   location: "westeurope",
@@ -14,16 +15,19 @@ export const azureDefaults = {
 
 export const azureConfigSchema = z
   .object({
-    /** Marketplace image of every VM. @default Debian 12 Gen2 (publisher Debian, offer debian-12, sku 12-gen2) */
+    /**
+     * Marketplace image of every VM. @default Debian 13 Gen2 (publisher Debian, offer debian-13, sku 13-gen2):
+     * the release the cloud-init renderer targets (cloud-init/debian-release.ts). URN checked 2026-12-01.
+     */
     image: z
       .object({
         publisher: z.string().min(1),
-        offer: z.string().min(1),
+        offer: z.string().min(1).refine((offer) => !otherDebianReleaseProblem(offer), (offer) => ({ message: otherDebianReleaseProblem(offer) })),
         sku: z.string().min(1),
         version: z.string().min(1).default("latest"),
       })
       .strict()
-      .default({ publisher: "Debian", offer: "debian-12", sku: "12-gen2", version: "latest" }),
+      .default({ publisher: "Debian", offer: `debian-${TARGET_DEBIAN.version}`, sku: `${TARGET_DEBIAN.version}-gen2`, version: "latest" }),
     /** Admin user (SSH keys only, no password). @default "sandfleet" */
     sshUser: z
       .string()

@@ -1,7 +1,7 @@
 /**
  * The Azure site: a resource group with one virtual network and subnet over the stack's range, a network
  * security group per role (attached to the NICs), static public IPs, NICs with the core's static
- * private IPs, Debian 12 VMs with cloud-init in base64 `customData` and SSH keys only, managed data disks
+ * private IPs, Debian 13 VMs with cloud-init in base64 `customData` and SSH keys only, managed data disks
  * at LUN 0, availability sets for spread and a Standard load balancer for the platform.
  */
 import * as azure from "@pulumi/azure-native";
@@ -51,6 +51,8 @@ export class AzureSite extends pulumi.ComponentResource implements ProviderSite 
   public readonly resourceGroupName: pulumi.Output<string>;
   /** The login user the core renders cloud-init for and the post-boot step uses. */
   public readonly sshUser: string;
+  /** customData decodes to at most 65535 bytes (OSProfile.customData, Azure compute API, checked 2026-12-01). */
+  public readonly maxUserDataBytes = 65535;
   private readonly args: SiteArgs;
   private readonly config: AzureConfig;
   private readonly location: string;
@@ -64,7 +66,14 @@ export class AzureSite extends pulumi.ComponentResource implements ProviderSite 
     this.sshUser = this.config.sshUser;
     this.location = azureRegionOf(args.location);
     const location = this.location;
-    this.resourceGroup = new azure.resources.ResourceGroup(`${name}-rg`, { location, tags: args.tags }, { parent: this });
+    // Deleting a resource group deletes everything in it, disks kept by retainVolumes included
+    // (pulumi-azure-native #2522, open, checked 2026-12-01): under retainVolumes the group is kept too, holding
+    // only the kept disks after `destroy`. It is auto-named, so the next `up` makes a new one.
+    this.resourceGroup = new azure.resources.ResourceGroup(
+      `${name}-rg`,
+      { location, tags: args.tags },
+      { parent: this, retainOnDelete: args.protection.retainVolumes },
+    );
     const resourceGroupName = this.resourceGroup.name;
     const vnet = new azure.network.VirtualNetwork(
       `${name}-vnet`,
@@ -229,7 +238,9 @@ export class AzureSite extends pulumi.ComponentResource implements ProviderSite 
             provisionVMAgent: true,
           },
         },
-        networkProfile: { networkInterfaces: [{ id: nic.id, primary: true, deleteOption: "Delete" }] },
+        // Detach, not Delete: the NIC holds the static private IP and the public IP and is a resource of its
+        // own, so a replaced VM (deleted first, below) leaves it behind for its successor to take over.
+        networkProfile: { networkInterfaces: [{ id: nic.id, primary: true, deleteOption: "Detach" }] },
         availabilitySet: options.availabilitySetId ? { id: options.availabilitySetId } : undefined,
         ...(options.spot
           ? {
@@ -243,7 +254,18 @@ export class AzureSite extends pulumi.ComponentResource implements ProviderSite 
       },
       // Azure replaces a VM when customData changes: a re-rendered cloud-init must never silently replace
       // the fleet (nor a newer image version); roll servers deliberately with `pulumi up --replace <urn>`.
-      { parent: this, protect: this.args.protection.deleteProtection, ignoreChanges: ["osProfile.customData", "storageProfile.imageReference"] },
+      // Delete before replace: the VM's name is fixed and its NIC can belong to one VM only, so the new VM
+      // can exist only once the old one is gone (a replacing change: vmName, availabilitySet, priority, or --replace).
+      {
+        parent: this,
+        protect: this.args.protection.deleteProtection,
+        ignoreChanges: ["osProfile.customData", "storageProfile.imageReference"],
+        deleteBeforeReplace: true,
+        // Azure cannot change these on an existing VM (Regular <-> Spot: Azure/azure-cli#11187; availabilitySet.id:
+        // 409 "Changing property ... is not allowed"), yet azure-native plans them as updates that then fail at
+        // `up` (pulumi-azure-native#577, open 2026-12-01). Toggling a pool's spot/spread replaces its VMs instead.
+        replaceOnChanges: ["priority", "availabilitySet"],
+      },
     );
     return { vm, publicIp, disk };
   }
@@ -258,10 +280,13 @@ export class AzureSite extends pulumi.ComponentResource implements ProviderSite 
       { resourceGroupName, location: this.location, sku: { name: "Standard", tier: "Regional" }, publicIPAllocationMethod: "Static", tags: this.args.tags },
       { parent: this },
     );
-    // Child ids are known before the load balancer exists (its name is fixed), as the rules need them.
+    // The rules name the load balancer's own children, whose ids are known before it exists (its name is
+    // fixed). Everything outside it (the platform NIC) takes the pool id from the LoadBalancer's outputs
+    // instead: that carries the dependency, so Azure creates the pool before the NIC joins it and the NIC
+    // leaves it before the load balancer is deleted.
     const childId = (kind: string, child: string) =>
       pulumi.interpolate`${this.resourceGroup.id}/providers/Microsoft.Network/loadBalancers/${lbName}/${kind}/${child}`;
-    new azure.network.LoadBalancer(
+    const loadBalancer = new azure.network.LoadBalancer(
       `${name}-lb`,
       {
         resourceGroupName,
@@ -287,7 +312,12 @@ export class AzureSite extends pulumi.ComponentResource implements ProviderSite 
       },
       { parent: this },
     );
-    return { address: address.ipAddress.apply((ip) => ip ?? ""), backendPoolId: childId("backendAddressPools", "platform") };
+    const backendPoolId = loadBalancer.backendAddressPools.apply((pools) => {
+      const id = pools?.find((pool) => pool.name === "platform")?.id;
+      if (!id) throw new Error(`Azure returned load balancer ${lbName} without its backend pool "platform"; run pulumi refresh, then pulumi up again.`);
+      return id;
+    });
+    return { address: address.ipAddress.apply((ip) => ip ?? ""), backendPoolId };
   }
 
   private securityGroup(name: string, rules: AzureInboundRule[]): azure.network.NetworkSecurityGroup {

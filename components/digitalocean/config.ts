@@ -5,6 +5,7 @@
  * digitalocean:token`, or `DIGITALOCEAN_TOKEN`).
  */
 import { z } from "zod";
+import { TARGET_DEBIAN, otherDebianReleaseProblem } from "../../cloud-init/debian-release";
 
 export const digitaloceanDefaults = {
   location: "fra1",
@@ -14,8 +15,11 @@ export const digitaloceanDefaults = {
 
 export const digitaloceanConfigSchema = z
   .object({
-    /** Droplet image slug. @default "debian-12-x64" */
-    image: z.string().min(1).default("debian-12-x64"),
+    /**
+     * Droplet image slug. @default "debian-13-x64": the release the cloud-init renderer targets
+     * (cloud-init/debian-release.ts). Slug checked 2026-12-01 in public Droplet definitions.
+     */
+    image: z.string().min(1).refine((image) => !otherDebianReleaseProblem(image), (image) => ({ message: otherDebianReleaseProblem(image) })).default(`debian-${TARGET_DEBIAN.version}-x64`),
     /** User the post-boot step logs in as; DigitalOcean images provision root. @default "root" */
     sshUser: z.string().min(1).default("root"),
     /**

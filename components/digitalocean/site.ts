@@ -1,6 +1,6 @@
 /**
  * The DigitalOcean site: a VPC over the stack's range, SSH keys, one tag and one cloud firewall per role
- * (firewalls target tags: firewalls that list Droplet ids hold only a few), Debian 12 Droplets with
+ * (firewalls target tags: firewalls that list Droplet ids hold only a few), Debian 13 Droplets with
  * user-data, volumes + attachments, a reserved IP for the platform and a load balancer in the VPC.
  *
  * DigitalOcean ids are numbers in inputs (`id.apply(Number)`). Droplets take their private IP from the
@@ -9,6 +9,7 @@
  */
 import * as digitalocean from "@pulumi/digitalocean";
 import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
 import type {
   PlatformSpec,
   ProviderSite,
@@ -45,6 +46,8 @@ export class DigitaloceanSite extends pulumi.ComponentResource implements Provid
   public readonly sshUser: string;
   /** Droplets carry their public IPv4 on eth0 (no NAT), so a Docker listener for it must bind it. */
   public readonly publicIpOnInterface = true;
+  /** DigitalOcean's API limits a Droplet's user_data to 64 KiB (API reference, 2026-12-01). */
+  public readonly maxUserDataBytes = 64 * 1024;
   private readonly args: SiteArgs;
   private readonly config: DigitaloceanConfig;
   private readonly region: string;
@@ -153,17 +156,7 @@ export class DigitaloceanSite extends pulumi.ComponentResource implements Provid
       throw new Error(`DigitalOcean server ${spec.name} is in ${spec.location} but the site's VPC is in ${this.region}; a VPC lives in one region, use ${this.region}.`);
     }
     digitaloceanCapacityOf(spec.serverType, spec.volumeGb, this.config.extraSizes);
-    const volumeName = digitaloceanName(this.args.name, spec.name, "data");
-    const volume =
-      spec.volumeGb > 0
-        ? new digitalocean.Volume(
-            `${name}-data`,
-            // Unformatted: cloud-init formats a blank volume (ext4) and mounts it by id with `nofail`.
-            // DigitalOcean encrypts volumes at rest in every case; there is no setting to turn off.
-            { name: volumeName, region: this.region, size: spec.volumeGb, description: `sandfleet ${role} ${spec.name}` },
-            { parent: this, retainOnDelete: this.args.protection.retainVolumes },
-          )
-        : undefined;
+    const volume = spec.volumeGb > 0 ? this.createOrAdoptVolume(name, spec, role) : undefined;
     const droplet = new digitalocean.Droplet(
       name,
       {
@@ -172,7 +165,7 @@ export class DigitaloceanSite extends pulumi.ComponentResource implements Provid
         size: spec.serverType,
         image: this.config.image,
         vpcUuid: this.vpc.id,
-        userData: spec.userData(volume ? pulumi.output(digitaloceanVolumeDevice(volumeName)) : undefined),
+        userData: spec.userData(volume ? volume.name.apply(digitaloceanVolumeDevice) : undefined),
         sshKeys: this.sshKeys,
         monitoring: this.config.monitoring,
         ipv6: false,
@@ -195,6 +188,34 @@ export class DigitaloceanSite extends pulumi.ComponentResource implements Provid
       );
     }
     return { droplet, ready };
+  }
+
+  /**
+   * A server's data volume. A volume kept by `retainVolumes` outlives `pulumi destroy` and DigitalOcean
+   * refuses a second volume of the same name in a region (issue 10's review of the DigitalOcean Block Storage
+   * API, checked 2026-12-01), so the name carries a random suffix drawn with the stack (destroyed with it):
+   * the next `up` of the same stack never asks for a kept volume's name. Whether a rename is in place is not
+   * documented by @pulumi/digitalocean 4.80.1, so `name` is an ignored change: volumes created before the
+   * suffix keep their name, and cloud-init reads the device from the volume's actual name. A kept volume named in `protection.adoptVolumes` is read by id instead: attached,
+   * never resized nor deleted by this stack.
+   */
+  private createOrAdoptVolume(name: string, spec: ServerSpec, role: string): digitalocean.Volume {
+    const keptId = this.args.protection.adoptVolumes?.[spec.name];
+    if (keptId !== undefined) return digitalocean.Volume.get(`${name}-data`, keptId, undefined, { parent: this });
+    const suffix = new random.RandomId(`${name}-data-suffix`, { byteLength: 3 }, { parent: this });
+    return new digitalocean.Volume(
+      `${name}-data`,
+      // Unformatted: cloud-init formats a blank volume (ext4) and mounts it by id with `nofail`.
+      // DigitalOcean encrypts volumes at rest in every case; there is no setting to turn off.
+      {
+        // Cut the readable part, never the suffix (volume names: at most 64).
+        name: suffix.hex.apply((hex) => `${digitaloceanName(this.args.name, spec.name, "data").slice(0, 56).replace(/-+$/, "")}-${hex}`),
+        region: this.region,
+        size: spec.volumeGb,
+        description: `sandfleet ${role} ${spec.name}`,
+      },
+      { parent: this, retainOnDelete: this.args.protection.retainVolumes, ignoreChanges: ["name"] },
+    );
   }
 
   private roleTag(name: string, role: string): digitalocean.Tag {

@@ -1,7 +1,8 @@
 /**
  * Cloudflare DNS for a fleet: one A record for the platform (its load balancer when it has one, else its
- * stable public address) and, optionally, one A record per workspace server pointing at the address
- * the pool dials. Workspace records are never proxied: Cloudflare proxies HTTP(S), not the Docker API.
+ * stable public address) and, optionally, one A record per workspace server pointing at its public
+ * IPv4 (never a private address: the zone is public; see public-record-address.ts). Workspace records
+ * are never proxied: Cloudflare proxies HTTP(S), not the Docker API.
  */
 import * as cloudflare from "@pulumi/cloudflare";
 import * as pulumi from "@pulumi/pulumi";

@@ -4,10 +4,23 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 import type { DockerHostSettings } from "../../cloud-init/types";
+import type { JumpHost } from "../post-boot/ssh-connection";
 import type { FleetProvider, ProtectionOptions, ProviderName } from "../provider";
+import type { NodeTarball } from "../service/node-runtime";
+import type { ServiceBundle } from "../service/service-bundle";
+
+/** The sandbox service on the platform server: what the stack ships (built and fetched at the program's edge). */
+export interface ServiceOptions {
+  /** The pinned Node tarball for the platform's machine type. */
+  readonly node: NodeTarball;
+  /** The service bundle built from this checkout. */
+  readonly bundle: ServiceBundle;
+  /** The service's pool settings (createPool options). @default {} */
+  readonly pool?: Readonly<Record<string, unknown>>;
+}
 
 export interface PlatformOptions {
-  /** Server type / size, e.g. `cx32`. */
+  /** Server type / size, e.g. `cx33`. */
   readonly serverType: string;
   /** Location of the platform server. */
   readonly location: string;
@@ -84,6 +97,11 @@ export interface SandboxFleetArgs {
   readonly adminCidrs: readonly string[];
   /** Extra admin SSH public keys. @default [] */
   readonly sshPublicKeys?: readonly string[];
+  /**
+   * Jump host every post-boot SSH connection goes through (`sandfleet:ssh.bastion`), for `pulumi up` from a machine
+   * whose address is not in adminCidrs. @default none: the machine running `pulumi up` dials the servers itself
+   */
+  readonly sshJumpHost?: JumpHost;
   /** Bring-your-own deploy key. @default a generated ED25519 key (secret) */
   readonly deployKey?: { readonly privateKey: pulumi.Input<string>; readonly publicKey: pulumi.Input<string> };
   readonly platform: PlatformOptions;
@@ -91,12 +109,15 @@ export interface SandboxFleetArgs {
   /** Docker and gVisor settings of every server. */
   readonly docker: DockerHostSettings;
   /**
-   * Leaf cert validity, rotation epoch, and in how many waves each pool's post-boot TLS step (a dockerd
-   * restart) rolls out. @default { validityHours: 8760, epoch: 0, rolloutWaves: 4 }
+   * Leaf cert validity, rotation epoch, in how many waves each pool's post-boot TLS step (a dockerd
+   * restart) rolls out, and how many days before expiry `pulumi up` renews the leaves.
+   * @default { validityHours: 8760, epoch: 0, rolloutWaves: 4, renewWithinDays: 30 }
    */
-  readonly tls?: { readonly validityHours?: number; readonly epoch?: number; readonly rolloutWaves?: number };
+  readonly tls?: { readonly validityHours?: number; readonly epoch?: number; readonly rolloutWaves?: number; readonly renewWithinDays?: number };
   /** @default { deleteProtection: false, retainVolumes: false } */
   readonly protection?: ProtectionOptions;
   /** Cloudflare DNS records. @default none */
   readonly cloudflare?: CloudflareOptions;
+  /** The sandbox service on the platform (HTTPS on 443, opened on the platform or forwarded by its load balancer). @default none */
+  readonly service?: ServiceOptions;
 }

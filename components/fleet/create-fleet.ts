@@ -5,24 +5,28 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
-import { DOCKER_TLS_PORT, renderCloudConfig, type HostCloudConfig } from "../../cloud-init";
+import { DOCKER_TLS_PORT, firewallRuleset, renderCloudConfig, type HostCloudConfig } from "../../cloud-init";
 import type { Endpoint, EndpointRegistry } from "../../runtime/registry/schema";
 import { FleetDns } from "../dns/fleet-dns";
+import { publicRecordAddress } from "../dns/public-record-address";
+import { checkUserDataSize } from "./user-data-size";
 import { HostReadiness } from "../post-boot/host-readiness";
 import { PostBootStep, tlsBundle } from "../post-boot/post-boot-step";
+import { serverIdentity } from "../post-boot/post-boot-script";
 import { rolloutPredecessor, rolloutWaveSize } from "../post-boot/rollout-waves";
 import { sshConnection } from "../post-boot/ssh-connection";
 import type { HostNetworkHints, ProviderName, ProviderSite, ProvisionedPlatform, ProvisionedServer, ServerSpec } from "../provider";
 import { endpointRegistryOutput } from "../registry/endpoint-registry";
 import { RegistryDelivery } from "../registry/registry-delivery";
 import { DockerTls } from "../tls/docker-tls";
+import { SandboxService } from "../service/sandbox-service";
+import { SERVICE_HTTPS_PORT } from "../../cloud-init/service-host";
 import { planAddresses, type AddressPlan, type PlannedServer } from "./address-plan";
 import type { SandboxFleetArgs, WorkspacePoolOptions } from "./args";
 import { endpointId, platformDnsName, workspaceDnsName } from "./naming";
 
-/** Mount points of the data volume per role. */
-export const PLATFORM_VOLUME_MOUNT = "/srv/sandfleet";
-export const WORKSPACE_VOLUME_MOUNT = "/var/lib/docker";
+import { PLATFORM_VOLUME_MOUNT, WORKSPACE_VOLUME_MOUNT } from "../../cloud-init/volume";
+export { PLATFORM_VOLUME_MOUNT, WORKSPACE_VOLUME_MOUNT };
 const DEFAULT_SSH_USER = "root";
 
 export interface FleetOutputs {
@@ -40,6 +44,8 @@ export interface FleetOutputs {
   /** The platform's readiness check (cloud-init done, dockerd answering); the registry delivery waits for it. */
   platformReadiness: HostReadiness;
   registryDelivery: RegistryDelivery;
+  /** The sandbox service, when the stack installs it. */
+  service?: SandboxService;
 }
 
 /** One workspace server with everything the later steps need. */
@@ -69,11 +75,15 @@ export function createSandboxFleet(name: string, args: SandboxFleetArgs, parent:
   const sshUserOf = (site: ProviderSite) => site.sshUser ?? DEFAULT_SSH_USER;
   const platformSite = sites.get(args.provider)!;
 
-  // The provider's host hints (a floating IP to bind) become part of the host's cloud-config.
-  const userData = (role: HostCloudConfig["role"], hostname: string, site: ProviderSite, dockerApiSources: pulumi.Input<string>[], publicPorts: number[], mountPoint: string) =>
-    (volumeDevice: pulumi.Output<string> | undefined, host?: HostNetworkHints) =>
-      pulumi.all([authorizedKeys, pulumi.all(dockerApiSources), volumeDevice, pulumi.all(host?.extraPublicIpv4s ?? [])]).apply(([keys, sources, device, extraIps]) =>
-        renderCloudConfig({
+  // The provider's host hints (a floating IP to bind) become part of the host's cloud-config. Each host's
+  // config is kept: its post-boot step sends the firewall ruleset rendered from that same config, because
+  // providers read user-data only at creation (see firewallOf below).
+  const hostConfigs = new Map<string, pulumi.Output<HostCloudConfig>>();
+  const userData = (role: HostCloudConfig["role"], hostname: string, provider: ProviderName, dockerApiSources: pulumi.Input<string>[], publicPorts: number[], mountPoint: string) => {
+    const site = sites.get(provider)!;
+    return (volumeDevice: pulumi.Output<string> | undefined, host?: HostNetworkHints) => {
+      const config = pulumi.all([authorizedKeys, pulumi.all(dockerApiSources), volumeDevice, pulumi.all(host?.extraPublicIpv4s ?? [])]).apply(
+        ([keys, sources, device, extraIps]): HostCloudConfig => ({
           role,
           hostname,
           adminUser: sshUserOf(site),
@@ -87,10 +97,25 @@ export function createSandboxFleet(name: string, args: SandboxFleetArgs, parent:
           docker: args.docker,
         }),
       );
+      hostConfigs.set(hostname, config);
+      return config.apply(renderCloudConfig).apply((text) => checkUserDataSize(text, hostname, provider, site.maxUserDataBytes));
+    };
+  };
+  const hostConfigOf = (hostname: string): pulumi.Output<HostCloudConfig> => {
+    const config = hostConfigs.get(hostname);
+    if (!config) throw new pulumi.ResourceError(`the provider created ${hostname} without rendering its user-data, so its host firewall is unknown`, parent);
+    return config;
+  };
+  /** The host's nftables ruleset now, by the renderer of user-data's copy: what its post-boot step reloads. */
+  const firewallOf = (hostname: string) => hostConfigOf(hostname).apply(firewallRuleset);
+  /** The host's data volume, which its post-boot step checks and grows. */
+  const dataVolumeOf = (hostname: string) => hostConfigOf(hostname).apply((config) => config.volume);
 
   // Platform server.
   const lb = args.platform.loadBalancer?.enabled ? args.platform.loadBalancer : undefined;
-  const publicPorts = [...(args.platform.publicPorts ?? [])];
+  // The sandbox service's 443: opened on the platform itself, or forwarded by its load balancer (the stack
+  // config refuses a load balancer that does not forward to 443 while the service is on).
+  const publicPorts = [...new Set([...(args.platform.publicPorts ?? []), ...(args.service && !lb ? [SERVICE_HTTPS_PORT] : [])])].sort((a, b) => a - b);
   // The host firewall must admit the load balancer's traffic to its target ports (it arrives over the
   // private network); the cloud firewall still publishes only `publicPorts`.
   const hostPorts = [...new Set([...publicPorts, ...(lb ? lb.ports.map((p) => p.target) : [])])].sort((a, b) => a - b);
@@ -100,7 +125,7 @@ export function createSandboxFleet(name: string, args: SandboxFleetArgs, parent:
     location: args.platform.location,
     privateIp: plan.platform.privateIp,
     volumeGb: args.platform.volumeGb ?? 0,
-    userData: userData("platform", plan.platform.name, platformSite, [], hostPorts, PLATFORM_VOLUME_MOUNT),
+    userData: userData("platform", plan.platform.name, args.provider, [], hostPorts, PLATFORM_VOLUME_MOUNT),
     labels: { role: "platform", stack: args.stack },
     stableIp: args.platform.floatingIp ?? true,
     ...(lb ? { loadBalancer: { type: lb.type, ports: lb.ports.map((p) => ({ ...p })), healthCheckPort: lb.healthCheckPort } } : {}),
@@ -128,7 +153,7 @@ export function createSandboxFleet(name: string, args: SandboxFleetArgs, parent:
       location: pool.location,
       privateIp: server.privateIp,
       volumeGb: pool.volumeGb ?? 0,
-      userData: userData("workspace", server.name, site, dockerApiSources, [], WORKSPACE_VOLUME_MOUNT),
+      userData: userData("workspace", server.name, providerName, dockerApiSources, [], WORKSPACE_VOLUME_MOUNT),
       labels: { role: "workspace", stack: args.stack, pool: pool.name, ...(pool.labels ?? {}) },
     }));
     const provisioned = specs.length
@@ -156,6 +181,7 @@ export function createSandboxFleet(name: string, args: SandboxFleetArgs, parent:
       servers: workspaces.map((w) => ({ name: w.planned.name, privateIp: w.provisioned.privateIp, publicIp: w.provisioned.publicIp, dnsName: w.dnsName })),
       validityHours: args.tls?.validityHours,
       epoch: args.tls?.epoch,
+      renewWithinDays: args.tls?.renewWithinDays,
     },
     { parent },
   );
@@ -184,6 +210,7 @@ export function createSandboxFleet(name: string, args: SandboxFleetArgs, parent:
           user,
           privateKey: deployKey.privateKey,
           ...(w.sameNetwork ? { bastion: { host: platformSshHost, user: sshUserOf(platformSite) } } : {}),
+          jumpHost: args.sshJumpHost,
         }),
         listenAddress: w.provisioned.privateIp,
         // Dialled over its public IP from another cloud: behind NAT (AWS, GCP, Azure) that traffic reaches the
@@ -191,8 +218,12 @@ export function createSandboxFleet(name: string, args: SandboxFleetArgs, parent:
         // The host firewall admits 2376 only from dockerApiSources (the platform's public IP) either way.
         ...(!w.sameNetwork && w.site.publicIpOnInterface ? { extraListenAddresses: [w.host] } : {}),
         tlsBundle: tlsBundle(dockerTls.caCertPem, cert.certPem, cert.keyPem),
+        firewallRuleset: firewallOf(w.planned.name),
+        dataVolume: dataVolumeOf(w.planned.name),
         sudo: user !== "root",
-        triggers: [dockerTls.caCertPem, cert.certPem],
+        // The volume's size: growing it re-runs the step, which grows the filesystem.
+        triggers: [dockerTls.caCertPem, cert.certPem, `volumeGb=${w.pool.volumeGb ?? 0}`],
+        server: w.provisioned.server,
         dependsOn: [w.provisioned.server, ...w.provisioned.readyDependencies, ...(w.sameNetwork ? [platform.server] : [])],
         after: predecessor === undefined ? [] : [poolSteps[predecessor]],
       },
@@ -237,15 +268,23 @@ export function createSandboxFleet(name: string, args: SandboxFleetArgs, parent:
   // The platform gets no TLS listener, but the same script waits for its cloud-init, so a platform whose
   // cloud-init failed fails `pulumi up` here instead of silently receiving the registry.
   const platformUser = sshUserOf(platformSite);
-  const platformConnection = sshConnection({ publicIp: platformSshHost, privateIp: platform.privateIp, user: platformUser, privateKey: deployKey.privateKey });
+  const platformConnection = sshConnection({
+    publicIp: platformSshHost,
+    privateIp: platform.privateIp,
+    user: platformUser,
+    privateKey: deployKey.privateKey,
+    jumpHost: args.sshJumpHost,
+  });
   const platformReadiness = new HostReadiness(
     `${name}-${plan.platform.name}-readiness`,
     {
       role: "platform",
       connection: platformConnection,
       sudo: platformUser !== "root",
-      // A replaced platform server is waited for again.
-      triggers: pulumi.CustomResource.isInstance(platform.server) ? [platform.server.id] : [],
+      firewallRuleset: firewallOf(plan.platform.name),
+      dataVolume: dataVolumeOf(plan.platform.name),
+      // A replaced platform server is waited for again; a grown volume is grown on the host.
+      triggers: [...serverIdentity(platform.server), `volumeGb=${args.platform.volumeGb ?? 0}`],
       dependsOn: [platform.server, ...platform.readyDependencies],
     },
     { parent },
@@ -256,12 +295,15 @@ export function createSandboxFleet(name: string, args: SandboxFleetArgs, parent:
       connection: platformConnection,
       registry: endpointRegistry,
       sudo: platformUser !== "root",
+      // A replaced platform gets the files again even when the registry is unchanged.
+      triggers: serverIdentity(platform.server),
       dependsOn: [platformReadiness.run],
     },
     { parent },
   );
 
-  let platformDns: pulumi.Output<string | undefined> = pulumi.output(undefined);
+  let platformDns = pulumi.output<string | undefined>(undefined);
+  let platformDnsNameValue: string | undefined;
   if (args.cloudflare) {
     const cf = args.cloudflare;
     const dns = new FleetDns(
@@ -272,12 +314,43 @@ export function createSandboxFleet(name: string, args: SandboxFleetArgs, parent:
         platformAddress: platform.loadBalancerIp ?? platform.publicAddress,
         proxied: cf.proxied,
         ttl: cf.ttl,
-        workspaceRecords: workspaces.filter((w) => w.dnsName).map((w) => ({ name: w.dnsName!, address: w.host })),
+        // Public zone: the server's public IPv4, never the private address the platform dials.
+        workspaceRecords: workspaces
+          .filter((w) => w.dnsName)
+          .map((w) => ({ name: w.dnsName!, address: w.provisioned.publicIp.apply((ip) => publicRecordAddress(w.planned.name, ip)) })),
       },
       { parent },
     );
     platformDns = dns.platformName;
+    platformDnsNameValue = platformDnsName(cf.platformRecord, cf.domain);
   }
+
+  // The sandbox service: after the registry is on the platform (it starts only with one).
+  const service = args.service
+    ? new SandboxService(
+        `${name}-service`,
+        {
+          stack: args.stack,
+          connection: platformConnection,
+          sudo: platformUser !== "root",
+          node: args.service.node,
+          bundle: args.service.bundle,
+          pool: args.service.pool,
+          dataVolumeMount: PLATFORM_VOLUME_MOUNT,
+          // The name clients dial: the DNS record, else the load balancer, else the stable IP.
+          publicHost: platformDnsNameValue ?? platform.loadBalancerIp ?? platform.publicAddress,
+          addresses: [platform.publicAddress, platform.loadBalancerIp ?? pulumi.output<string | undefined>(undefined), platform.privateIp],
+          dnsNames: [platformDnsNameValue],
+          validityHours: args.tls?.validityHours,
+          epoch: args.tls?.epoch,
+          renewWithinDays: args.tls?.renewWithinDays,
+          publishedAt: platform.publishedService,
+          triggers: serverIdentity(platform.server),
+          dependsOn: [registryDelivery.registryFile],
+        },
+        { parent },
+      )
+    : undefined;
 
   return {
     endpointRegistry,
@@ -285,7 +358,7 @@ export function createSandboxFleet(name: string, args: SandboxFleetArgs, parent:
     addressPlan: plan,
     platformPrivateIp: plan.platform.privateIp,
     platformPublicAddress: platform.publicAddress,
-    loadBalancerIp: platform.loadBalancerIp ?? pulumi.output(undefined),
+    loadBalancerIp: platform.loadBalancerIp ?? pulumi.output<string | undefined>(undefined),
     platformDnsName: platformDns,
     sshUser: platformUser,
     deployPublicKey: deployKey.publicKey,
@@ -293,6 +366,7 @@ export function createSandboxFleet(name: string, args: SandboxFleetArgs, parent:
     caCertPem: dockerTls.caCertPem,
     platformReadiness,
     registryDelivery,
+    ...(service ? { service } : {}),
   };
 }
 

@@ -81,8 +81,14 @@ function ipv6HostBitsClear(address: string, prefix: number): boolean {
   return true;
 }
 
+/** True when the IPv4 range lies wholly inside one of `ranges`. */
+export function isIpv4RangeWithin(cidr: Ipv4Cidr, ranges: readonly Ipv4Cidr[]): boolean {
+  return ranges.some((r) => cidr.base >= r.base && cidr.base + cidr.size <= r.base + r.size);
+}
+
+const rfc1918Ranges = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"].map((r) => parseIpv4Cidr(r)!);
+
 /** True when the IPv4 range lies inside 10/8, 172.16/12 or 192.168/16 (RFC 1918). */
 export function isPrivateIpv4Range(cidr: Ipv4Cidr): boolean {
-  const privateRanges = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"].map((r) => parseIpv4Cidr(r)!);
-  return privateRanges.some((r) => cidr.base >= r.base && cidr.base + cidr.size <= r.base + r.size);
+  return isIpv4RangeWithin(cidr, rfc1918Ranges);
 }

@@ -28,6 +28,12 @@ export class SandboxFleet extends pulumi.ComponentResource {
   /** Secret. */
   public readonly deployPrivateKey: pulumi.Output<string>;
   public readonly caCertPem: pulumi.Output<string>;
+  /** The sandbox service's URL (`https://…` on 443), when the stack installs it. */
+  public readonly serviceUrl: pulumi.Output<string | undefined>;
+  /** Its initial API key (secret). */
+  public readonly serviceApiKey: pulumi.Output<string | undefined>;
+  /** The CA that signed the service's certificate: what clients trust (`curl --cacert`). */
+  public readonly serviceCaCertPem: pulumi.Output<string | undefined>;
 
   constructor(name: string, args: SandboxFleetArgs, opts?: pulumi.ComponentResourceOptions) {
     super("sandfleet:fleet:SandboxFleet", name, {}, opts);
@@ -43,6 +49,9 @@ export class SandboxFleet extends pulumi.ComponentResource {
     this.deployPublicKey = fleet.deployPublicKey;
     this.deployPrivateKey = fleet.deployPrivateKey;
     this.caCertPem = fleet.caCertPem;
+    this.serviceUrl = fleet.service?.url ?? pulumi.output<string | undefined>(undefined);
+    this.serviceApiKey = fleet.service?.apiKey ?? pulumi.output<string | undefined>(undefined);
+    this.serviceCaCertPem = fleet.service?.caCertPem ?? pulumi.output<string | undefined>(undefined);
     this.registerOutputs({
       endpointRegistry: this.endpointRegistry,
       endpoints: this.endpoints,
@@ -55,6 +64,9 @@ export class SandboxFleet extends pulumi.ComponentResource {
       deployPublicKey: this.deployPublicKey,
       deployPrivateKey: this.deployPrivateKey,
       caCertPem: this.caCertPem,
+      serviceUrl: this.serviceUrl,
+      serviceApiKey: this.serviceApiKey,
+      serviceCaCertPem: this.serviceCaCertPem,
     });
   }
 }

@@ -5,6 +5,7 @@
  * `GOOGLE_CREDENTIALS`, workload identity); the project from `gcp:project` unless set here.
  */
 import { z } from "zod";
+import { TARGET_DEBIAN, otherDebianReleaseProblem } from "../../cloud-init/debian-release";
 
 export const gcpDefaults = {
   location: "europe-west3",
@@ -16,8 +17,11 @@ export const gcpConfigSchema = z
   .object({
     /** Project of every resource. @default the provider's `gcp:project` */
     project: z.string().min(1).optional(),
-    /** Boot image. @default "debian-cloud/debian-12" */
-    image: z.string().min(1).default("debian-cloud/debian-12"),
+    /**
+     * Boot image (a family resolves to its newest image). @default "debian-cloud/debian-13": the release the
+     * cloud-init renderer targets (cloud-init/debian-release.ts). Family checked 2026-12-01.
+     */
+    image: z.string().min(1).refine((image) => !otherDebianReleaseProblem(image), (image) => ({ message: otherDebianReleaseProblem(image) })).default(`debian-cloud/debian-${TARGET_DEBIAN.version}`),
     /**
      * Google's Debian images run the guest agent, not cloud-init: a startup script installs cloud-init
      * on first boot and runs it on the `user-data` metadata. Turn off for an image that ships cloud-init

@@ -1,6 +1,6 @@
 /**
  * The GCP site: a custom-mode VPC with one regional subnetwork spanning the stack's range, firewall rules
- * by network tag (one tag per role), Debian 12 instances with user-data in metadata (no project-wide SSH
+ * by network tag (one tag per role), Debian 13 instances with user-data in metadata (no project-wide SSH
  * keys, serial port off, OS Login off so the instance `ssh-keys` apply), persistent data disks, a static
  * address and a passthrough network load balancer for the platform, spot pools and spread policies.
  */
@@ -25,6 +25,12 @@ import { gcpPlacementOf, type GcpPlacement } from "./regions";
 export const dataDiskDeviceName = "sandfleet-data";
 /** A spread placement policy holds at most 8 instances. */
 const maxInstancesPerSpreadPolicy = 8;
+/**
+ * Every spread policy asks for the most availability domains (8): a policy cannot be updated (every field is
+ * ForceNew), so a domain count that followed the pool's size would replace the policy, which its instances
+ * still use, on every change of `count` (issue 10, the second up).
+ */
+const spreadAvailabilityDomains = 8;
 
 /** GCP names and network tags: lower-case letters, digits and `-`, starting with a letter, at most 63. */
 export function gcpName(...parts: string[]): string {
@@ -49,6 +55,8 @@ export class GcpSite extends pulumi.ComponentResource implements ProviderSite {
   public readonly networkId: pulumi.Output<string>;
   /** The login user the core renders cloud-init for and the post-boot step uses. */
   public readonly sshUser: string;
+  /** A metadata value (`user-data`) is at most 262144 bytes (Compute API Metadata.items.value, checked 2026-12-01). */
+  public readonly maxUserDataBytes = 262144;
   private readonly args: SiteArgs;
   private readonly config: GcpConfig;
   private readonly region: string;
@@ -122,11 +130,10 @@ export class GcpSite extends pulumi.ComponentResource implements ProviderSite {
     const policies: gcp.compute.ResourcePolicy[] = [];
     if (canSpread) {
       for (let g = 0; g < Math.ceil(spec.servers.length / maxInstancesPerSpreadPolicy); g++) {
-        const count = Math.min(maxInstancesPerSpreadPolicy, spec.servers.length - g * maxInstancesPerSpreadPolicy);
         policies.push(
           new gcp.compute.ResourcePolicy(
             `${this.childName(`pool-${spec.name}`)}-spread-${g + 1}`,
-            { project: this.config.project, region: this.region, groupPlacementPolicy: { availabilityDomainCount: Math.max(2, count) } },
+            { project: this.config.project, region: this.region, groupPlacementPolicy: { availabilityDomainCount: spreadAvailabilityDomains } },
             { parent: this },
           ),
         );
@@ -169,7 +176,7 @@ export class GcpSite extends pulumi.ComponentResource implements ProviderSite {
       "serial-port-enable": "false",
       "enable-oslogin": "FALSE",
     };
-    if (this.config.bootstrapCloudInit) metadata["startup-script"] = gcpCloudInitBootstrapScript;
+    if (this.config.bootstrapCloudInit) metadata["startup-script"] = gcpCloudInitBootstrapScript(user);
     return new gcp.compute.Instance(
       name,
       {
@@ -191,8 +198,14 @@ export class GcpSite extends pulumi.ComponentResource implements ProviderSite {
         metadata,
         tags: [tag],
         labels,
+        // Spot VMs are deleted on preemption (issue 10, finding: spot pools lose capacity silently): with
+        // STOP and no automatic restart a preempted VM stayed stopped for good while Pulumi still saw it.
+        // Deleted, it is gone for Pulumi too: the next `pulumi up` (which refreshes first, Pulumi.yaml) recreates it (new ephemeral IPv4, and
+        // everything that holds it); the data disk is a separate disk (autoDelete off) and is attached again.
+        // Checked 2026-12-01: Scheduling.instanceTerminationAction is STOP (default) or DELETE, "the action
+        // GCE should take when SPOT VM is preempted" (cloud.google.com compute v1 Scheduling reference).
         scheduling: options.spot
-          ? { provisioningModel: "SPOT", preemptible: true, automaticRestart: false, onHostMaintenance: "TERMINATE", instanceTerminationAction: "STOP" }
+          ? { provisioningModel: "SPOT", preemptible: true, automaticRestart: false, onHostMaintenance: "TERMINATE", instanceTerminationAction: "DELETE" }
           : { provisioningModel: "STANDARD", automaticRestart: true, onHostMaintenance: "MIGRATE" },
         resourcePolicies: options.resourcePolicy,
         shieldedInstanceConfig: { enableSecureBoot: true, enableVtpm: true, enableIntegrityMonitoring: true },
@@ -200,8 +213,12 @@ export class GcpSite extends pulumi.ComponentResource implements ProviderSite {
         allowStoppingForUpdate: true,
       },
       // A new Debian image or re-rendered user-data must not silently replace the fleet; roll servers
-      // deliberately with `pulumi up --replace <urn>`.
-      { parent: this, ignoreChanges: ['metadata["user-data"]', "bootDisk.initializeParams.image"] },
+      // deliberately with `pulumi up --replace <urn>`. Delete first on replacement: the name is explicit (unique
+      // per zone) and the network IP pinned, so a successor created first fails with "already exists" / "IP in
+      // use". The bridge delete-firsts explicitly named resources only where the provider marks the name as
+      // auto-nameable (pulumi/pulumi-terraform#465);
+      // pulumi/pulumi-gcp#2931 is a GCP resource it missed. Explicit here, so it never depends on that.
+      { parent: this, ignoreChanges: ['metadata["user-data"]', "bootDisk.initializeParams.image"], deleteBeforeReplace: true },
     );
   }
 

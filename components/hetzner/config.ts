@@ -3,13 +3,18 @@
  * (stacks/providers.ts registers this schema); every key is optional and has a safe default.
  */
 import { z } from "zod";
+import { TARGET_DEBIAN, otherDebianReleaseProblem } from "../../cloud-init/debian-release";
 import { capacitySchema } from "../../runtime/registry/schema";
 import { hetznerNetworkZones } from "./locations";
 
 export const hetznerConfigSchema = z
   .object({
-    /** OS image of every server. @default "debian-12" (the cloud-init renderer targets Debian 12). */
-    image: z.string().min(1).default("debian-12"),
+    /**
+     * OS image of every server. @default "debian-13": the release the cloud-init renderer targets
+     * (cloud-init/debian-release.ts; its bootstrap refuses any other). Checked 2026-12-01: Hetzner names its
+     * system images `<distribution>-<version>`, and public hcloud_server definitions boot `debian-13`.
+     */
+    image: z.string().min(1).refine((image) => !otherDebianReleaseProblem(image), (image) => ({ message: otherDebianReleaseProblem(image) })).default(`debian-${TARGET_DEBIAN.version}`),
     /**
      * Network zone of the private subnet. @default derived from the site location
      * (fsn1/nbg1/hel1 -> eu-central, ash -> us-east, hil -> us-west, sin -> ap-southeast).

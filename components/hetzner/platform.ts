@@ -37,6 +37,29 @@ export function validateLoadBalancerSpec(lb: LoadBalancerSpec): void {
   if (!validPort(lb.healthCheckPort)) {
     throw new Error(`loadBalancer.healthCheckPort ${lb.healthCheckPort} is not a port; use an integer from 1 to 65535.`);
   }
+  if (lb.ports.length < 2) return;
+  // hcloud documents a service's health-check port as "unique per Load Balancer" (@pulumi/hcloud 1.41.0,
+  // LoadBalancerServiceHealthCheck.port, checked 2026-12-01), so several services cannot share one probe port.
+  const targets = lb.ports.map((p) => p.target);
+  const shared = targets.find((target, i) => targets.indexOf(target) !== i);
+  if (shared !== undefined) {
+    throw new Error(
+      `sandfleet:platform.loadBalancer.ports: targets ${shared} twice; a Hetzner load balancer probes each service on its own target port and health-check ports are unique per load balancer; give each listen port its own target port`,
+    );
+  }
+  if (!targets.includes(lb.healthCheckPort)) {
+    throw new Error(
+      `sandfleet:platform.loadBalancer.healthCheckPort: ${lb.healthCheckPort} is not a target port; with several services a Hetzner load balancer probes each service on its own target port (${targets.join(", ")}); remove healthCheckPort or set it to one of them`,
+    );
+  }
+}
+
+/**
+ * The port each service's health check probes: the configured port for a single service, else each
+ * service's own target (validated unique), because Hetzner wants one health-check port per service.
+ */
+export function healthCheckPortOf(lb: LoadBalancerSpec, target: number): number {
+  return lb.ports.length === 1 ? lb.healthCheckPort : target;
 }
 
 export class HetznerPlatform extends pulumi.ComponentResource {
@@ -151,7 +174,7 @@ export class HetznerPlatform extends pulumi.ComponentResource {
               destinationPort: target,
               healthCheck: {
                 protocol: healthCheck.protocol,
-                port: lb.healthCheckPort,
+                port: healthCheckPortOf(lb, target),
                 interval: healthCheck.intervalSeconds,
                 timeout: healthCheck.timeoutSeconds,
                 retries: healthCheck.retries,

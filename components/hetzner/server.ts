@@ -5,6 +5,7 @@
  */
 import * as hcloud from "@pulumi/hcloud";
 import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
 import type { HostNetworkHints, ProvisionedServer, ServerSpec } from "../provider";
 import { isUsableHostIn } from "./cidr";
 import { hetznerLabels } from "./labels";
@@ -32,6 +33,7 @@ export interface HetznerServerArgs {
 
 export interface HetznerServer {
   server: hcloud.Server;
+  /** The server's data volume: created by the stack, or a kept one read by id (`protection.adoptVolumes`). */
   volume?: hcloud.Volume;
   volumeAttachment?: hcloud.VolumeAttachment;
   provisioned: ProvisionedServer;
@@ -53,12 +55,42 @@ export function validateServerSpec(site: HetznerSite, spec: ServerSpec): void {
     );
   }
   site.assertPrivateIpFree(spec.privateIp, `server ${spec.name}`);
-  capacityOf(spec.serverType, site.config.extraServerTypes);
+  capacityOf(spec.serverType, site.config.extraServerTypes, spec.location);
   if (spec.volumeGb !== 0 && (!Number.isInteger(spec.volumeGb) || spec.volumeGb < minVolumeGb || spec.volumeGb > maxVolumeGb)) {
     throw new Error(
       `volume size ${spec.volumeGb} GB of server ${spec.name} is not possible on Hetzner: use a whole number from ${minVolumeGb} to ${maxVolumeGb}, or 0 for no volume.`,
     );
   }
+}
+
+/**
+ * The server's data volume. A volume kept by `retainVolumes` outlives `pulumi destroy` and Hetzner volume
+ * names "must be unique per project" (@pulumi/hcloud 1.41.0 Volume docs, checked 2026-12-01), so the name
+ * carries a random suffix drawn with the stack (destroyed with it): the next `up` of the same stack never
+ * asks for a kept volume's name. `name` is an ignored change, so volumes created before the suffix keep
+ * their name and are never touched (cloud-init finds a volume by id). A kept volume named in
+ * `protection.adoptVolumes` is read by id instead: attached, never resized nor deleted by this stack.
+ */
+function createOrAdoptVolume(scope: pulumi.ComponentResource, name: string, args: HetznerServerArgs, labels: Record<string, string>): hcloud.Volume {
+  const { site, spec } = args;
+  const protection = site.protection;
+  const keptId = protection.adoptVolumes?.[spec.name];
+  if (keptId !== undefined) return hcloud.Volume.get(`${name}-volume`, keptId, undefined, { parent: scope });
+  const suffix = new random.RandomId(`${name}-volume-suffix`, { byteLength: 3 }, { parent: scope });
+  return new hcloud.Volume(
+    `${name}-volume`,
+    {
+      name: suffix.hex.apply((hex) => hetznerName(site.fleetName, spec.name, "data", hex)),
+      size: spec.volumeGb,
+      location: spec.location,
+      // Formatting and mounting are cloud-init's (ext4, by id, `nofail`): Hetzner's automount
+      // would mount it under /mnt/HC_Volume_<id>, not where the role needs it.
+      automount: false,
+      labels,
+      deleteProtection: protection.deleteProtection,
+    },
+    { parent: scope, retainOnDelete: protection.retainVolumes, deleteBeforeReplace: true, ignoreChanges: ["name"] },
+  );
 }
 
 /** Creates the server (and its volume) as children of `scope`, named from `name`. */
@@ -69,23 +101,7 @@ export function createHetznerServer(scope: pulumi.ComponentResource, name: strin
   const protection = site.protection;
   const labels = hetznerLabels(site.tags, spec.labels, { stack: site.stack, role, pool: args.pool });
 
-  const volume =
-    spec.volumeGb > 0
-      ? new hcloud.Volume(
-          `${name}-volume`,
-          {
-            name: hetznerName(site.fleetName, spec.name, "data"),
-            size: spec.volumeGb,
-            location: spec.location,
-            // Formatting and mounting are cloud-init's (ext4, by id, `nofail`): Hetzner's automount
-            // would mount it under /mnt/HC_Volume_<id>, not where the role needs it.
-            automount: false,
-            labels,
-            deleteProtection: protection.deleteProtection,
-          },
-          { parent: scope, retainOnDelete: protection.retainVolumes, deleteBeforeReplace: true },
-        )
-      : undefined;
+  const volume = spec.volumeGb > 0 ? createOrAdoptVolume(scope, name, args, labels) : undefined;
 
   const server = new hcloud.Server(
     `${name}-server`,

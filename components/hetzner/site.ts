@@ -54,6 +54,8 @@ export class HetznerSite extends pulumi.ComponentResource implements ProviderSit
   public readonly sshUser: string;
   /** Hetzner configures the public IPv4 on eth0 (no NAT), so a listener for it must bind it. */
   public readonly publicIpOnInterface = true;
+  /** Hetzner's API limits user_data to 32 KiB (hcloud API reference, checked 2026-12-01). */
+  public readonly maxUserDataBytes = 32 * 1024;
   private readonly resourceName: string;
   /** Private IPs handed out so far, to fail at preview on a clash instead of at `pulumi up`. */
   private readonly privateIpOwners = new Map<string, string>();

@@ -54,6 +54,8 @@ export interface LocalHostOutputs extends LocalHostInputs {
   /** 127.0.0.1 ports the engine published for the host's sshd and Docker TLS listener. */
   sshPort: number;
   dockerPort: number;
+  /** Platform hosts: the 127.0.0.1 port published for the sandbox service's 443. */
+  servicePort?: number;
   cloudInitStatus: string;
   cloudInitMs: number;
 }
@@ -93,6 +95,7 @@ export async function createLocalHost(
       imageTag: image.tag,
       sshPort: host.sshPort,
       dockerPort: host.dockerPort,
+      ...(host.servicePort ? { servicePort: host.servicePort } : {}),
       cloudInitStatus: cloudInit.status,
       cloudInitMs: cloudInit.durationMs,
     },

@@ -1,7 +1,8 @@
 /**
  * The `local` provider: the fleet as test hosts on the local Docker engine (systemd + cloud-init
  * containers on a Docker network of their own), through Pulumi dynamic resources that call the same
- * functions as `npm start` (local/). No provider plugin needed. Stack: Pulumi.local.yaml.
+ * functions as `npm start` (local/). Those two need no provider plugin; the stack as a whole still needs the
+ * `tls` and `command` plugins (certificates, post-boot steps), like every other provider. Stack: Pulumi.local.yaml.
  */
 import type * as pulumi from "@pulumi/pulumi";
 import type { FleetProvider, SiteArgs } from "../provider";

@@ -38,13 +38,15 @@ export class LocalHost extends pulumi.dynamic.Resource {
   declare public readonly sshPort: pulumi.Output<number>;
   /** 127.0.0.1 port of the host's Docker TLS listener (2376 inside). */
   declare public readonly dockerPort: pulumi.Output<number>;
+  /** Platform hosts: 127.0.0.1 port of the sandbox service's HTTPS (443 inside); undefined on workspaces. */
+  declare public readonly servicePort: pulumi.Output<number | undefined>;
   declare public readonly cloudInitStatus: pulumi.Output<string>;
 
   constructor(name: string, args: LocalHostArgs, opts?: pulumi.CustomResourceOptions) {
     super(
       localHostProvider,
       name,
-      { ...args, containerId: undefined, containerName: undefined, sshPort: undefined, dockerPort: undefined, cloudInitStatus: undefined },
+      { ...args, containerId: undefined, containerName: undefined, sshPort: undefined, dockerPort: undefined, servicePort: undefined, cloudInitStatus: undefined },
       opts,
       "sandfleet",
       "LocalHost",

@@ -60,7 +60,9 @@ export class LocalSite extends pulumi.ComponentResource implements ProviderSite 
 
   createPlatform(spec: PlatformSpec): ProvisionedPlatform & LocalProvisionedServer {
     const server = this.#createServer(spec, "platform");
-    return { ...server, publicAddress: server.privateIp };
+    // The service's 443 as published on 127.0.0.1: serviceUrl is then a URL curl reaches on any engine.
+    const publishedService = (server.server as LocalHost).servicePort.apply((port) => (port ? { host: "127.0.0.1", port } : undefined));
+    return { ...server, publicAddress: server.privateIp, publishedService };
   }
 
   createWorkspacePool(spec: WorkspacePoolSpec): LocalProvisionedServer[] {

@@ -1,5 +1,6 @@
 /**
- * `sandfleet:post-boot:PostBootStep`: installs a server's Docker TLS material after boot, over SSH.
+ * `sandfleet:post-boot:PostBootStep`: installs a server's Docker TLS material after boot, over SSH, and
+ * re-delivers its host firewall.
  *
  * Why not cloud-init: user-data is plain text at the provider and on the metadata address, so private
  * keys never go there. Instead this step copies the post-boot script (the same file the `local`
@@ -8,12 +9,16 @@
  * The script waits for `cloud-init status --wait`, installs the files, turns on the TLS listener on the
  * private address (and the public one of a cross-provider server whose public IP is on an interface) and checks that dockerd answers with runsc as default runtime; its last line
  * (`SANDFLEET_POST_BOOT_OK {...}`) is what admits the server to the endpoint registry.
+ *
+ * The host firewall: user-data's nftables file is read once, at creation (providers ignore later user-data),
+ * so the step also sends the ruleset rendered now from the same config (stdin, after the PEMs) and the script
+ * checks and reloads it. Its digest is a trigger: a changed `adminCidrs`, Docker API source or replaced
+ * platform IP re-runs the step on every host whose ruleset it changes, and only there.
  */
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import { createHash } from "node:crypto";
-import { DOCKER_TLS_PORT, POST_BOOT_SCRIPT_REMOTE_PATH, postBootCommand } from "../../cloud-init";
-import { copyPostBootScript, postBootScriptDigest } from "./post-boot-script";
+import { DOCKER_TLS_PORT, firewallRulesetBlock, POST_BOOT_SCRIPT_REMOTE_PATH, postBootCommand } from "../../cloud-init";
+import { copyPostBootScript, postBootScriptDigest, serverIdentity, triggerDigest } from "./post-boot-script";
 import { parsePostBootReport, type PostBootReport } from "./report";
 
 export interface PostBootStepArgs {
@@ -30,6 +35,13 @@ export interface PostBootStepArgs {
   readonly extraListenAddresses?: pulumi.Input<string>[];
   /** CA cert, server cert and server key, PEM, in that order (secret). */
   readonly tlsBundle: pulumi.Input<string>;
+  /** The host's nftables ruleset, `firewallRuleset()` of the config its user-data was rendered from. */
+  readonly firewallRuleset: pulumi.Input<string>;
+  /**
+   * The data volume of the host's config: the step fails unless it is mounted from its device, and grows its
+   * filesystem (put the volume's size among `triggers` so that growing it re-runs the step). @default none
+   */
+  readonly dataVolume?: pulumi.Input<{ device: string; mountPoint: string } | undefined>;
   /** Log in as root? Otherwise the script runs through `sudo -n`. */
   readonly sudo: boolean;
   /**
@@ -37,6 +49,11 @@ export interface PostBootStepArgs {
    * stored, since triggers are kept in plain text.
    */
   readonly triggers: pulumi.Input<string>[];
+  /**
+   * The server the step configures: its id is a trigger, so a replaced server gets its TLS again even when
+   * it keeps its addresses and certificate (an Azure VM with its static IPs, `pulumi up --replace`).
+   */
+  readonly server: pulumi.Resource;
   /** Resources that must exist first: the server, its volume attachment, its IP assignment. */
   readonly dependsOn: pulumi.Input<pulumi.Resource>[];
   /**
@@ -46,9 +63,6 @@ export interface PostBootStepArgs {
    */
   readonly after?: readonly PostBootStep[];
 }
-
-const digestOf = (value: pulumi.Input<string>) =>
-  pulumi.unsecret(pulumi.output(value).apply((v) => createHash("sha256").update(v).digest("hex")));
 
 export class PostBootStep extends pulumi.ComponentResource {
   public readonly copyScript: command.remote.CopyToRemote;
@@ -60,13 +74,14 @@ export class PostBootStep extends pulumi.ComponentResource {
 
   constructor(name: string, args: PostBootStepArgs, opts?: pulumi.ComponentResourceOptions) {
     super("sandfleet:post-boot:PostBootStep", name, {}, opts);
-    const triggers = [postBootScriptDigest(), ...args.triggers.map(digestOf)];
-    this.copyScript = copyPostBootScript(name, args.connection, args.dependsOn, this);
+    const server = serverIdentity(args.server);
+    const triggers = [postBootScriptDigest(), ...server, ...args.triggers.map(triggerDigest), triggerDigest(args.firewallRuleset)];
+    this.copyScript = copyPostBootScript(name, args.connection, args.dependsOn, this, server);
     this.run = new command.remote.Command(
       `${name}-run`,
       {
         connection: args.connection,
-        create: pulumi.all([args.listenAddress, pulumi.all(args.extraListenAddresses ?? [])]).apply(([listenAddress, extraListenAddresses]) =>
+        create: pulumi.all([args.listenAddress, pulumi.all(args.extraListenAddresses ?? []), args.dataVolume]).apply(([listenAddress, extraListenAddresses, dataVolume]) =>
           postBootCommand({
             role: args.role,
             listenAddress,
@@ -74,9 +89,11 @@ export class PostBootStep extends pulumi.ComponentResource {
             port: DOCKER_TLS_PORT,
             sudo: args.sudo,
             scriptPath: POST_BOOT_SCRIPT_REMOTE_PATH,
+            firewall: true,
+            ...(dataVolume ? { dataVolume } : {}),
           }),
         ),
-        stdin: pulumi.secret(args.tlsBundle),
+        stdin: pulumi.secret(pulumi.all([args.tlsBundle, args.firewallRuleset]).apply(([bundle, ruleset]) => bundle + firewallRulesetBlock(ruleset))),
         triggers,
         // Keep a failed step's output visible in `pulumi up`, without key material (only stdin holds it).
         logging: "stdoutAndStderr",

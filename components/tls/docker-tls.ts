@@ -3,15 +3,19 @@
  * server cert per workspace server (SANs from {@link serverCertSubjectAltNames}) and one client cert
  * for the pool. The local path issues the same profile with node crypto (local-issuer.ts).
  *
- * Rotation: bumping `epoch` re-issues every leaf (key and cert), because `earlyRenewalHours` does not
- * renew reliably (pulumi-tls#39). Two mechanisms, so it works on every engine version:
- * - the epoch is the leaves' subject OU, so their cert requests change and the signed certs are replaced;
- * - the epoch is the leaf keys' `replacementTrigger`, so the keys are replaced as well.
- * The CA is not rotated by the epoch: it outlives its leaves, so clients keep trusting rotated servers.
+ * Rotation: a leaf's generation is `epoch-<epoch>.renewal-<period>`; when it changes, every leaf (key and
+ * cert) is re-issued, because `earlyRenewalHours` does not renew reliably (pulumi-tls#39). It changes when
+ * someone bumps `epoch`, and by itself when the clock enters a new renewal period (renewal.ts: by the time a
+ * leaf is within `renewWithinDays` of its expiry, so a plain `pulumi up` renews it). Two mechanisms, so it
+ * works on every engine version:
+ * - the generation is the leaves' subject OU, so their cert requests change and the signed certs are replaced;
+ * - the generation is the leaf keys' `replacementTrigger`, so the keys are replaced as well.
+ * The CA is not rotated: it outlives its leaves, so clients keep trusting rotated servers.
  */
 import * as pulumi from "@pulumi/pulumi";
-import * as tls from "@pulumi/tls";
 import { dockerTlsProfile, serverCertSubjectAltNames, type SubjectAltNames } from "./profile";
+import { leafGeneration } from "./renewal";
+import { createStackCa, issueStackLeaf } from "./stack-ca";
 
 /** The addresses of one server, as Pulumi inputs (they are known only once the provider created it). */
 export interface DockerTlsServer {
@@ -35,6 +39,8 @@ export interface DockerTlsArgs {
   readonly validityHours?: number;
   /** Rotation epoch; bump it to re-issue every leaf key and cert. @default 0 */
   readonly epoch?: number;
+  /** A `pulumi up` renews leaves with fewer days than this left (see renewal.ts). @default defaultRenewWithinDays(validityHours): 30, or a third of the validity */
+  readonly renewWithinDays?: number;
 }
 
 export interface IssuedServerCert {
@@ -44,11 +50,6 @@ export interface IssuedServerCert {
   /** The SANs the certificate was requested with (what the pool may dial). */
   readonly subjectAltNames: pulumi.Output<SubjectAltNames>;
 }
-
-const keyArgs = (): tls.PrivateKeyArgs => ({
-  algorithm: dockerTlsProfile.key.algorithm,
-  ecdsaCurve: dockerTlsProfile.key.ecdsaCurve,
-});
 
 /** One CA, server certs per workspace server, one client cert: `sandfleet:tls:DockerTls`. */
 export class DockerTls extends pulumi.ComponentResource {
@@ -76,46 +77,11 @@ export class DockerTls extends pulumi.ComponentResource {
 
 function issueDockerTls(name: string, args: DockerTlsArgs, parent: pulumi.ComponentResource) {
   const validityHours = args.validityHours ?? dockerTlsProfile.defaultValidityHours;
-  const epoch = args.epoch ?? 0;
-  const organizationalUnit = `epoch-${epoch}`;
+  const generation = leafGeneration({ epoch: args.epoch, validityHours, renewWithinDays: args.renewWithinDays });
 
-  const caKey = new tls.PrivateKey(`${name}-ca-key`, keyArgs(), { parent });
-  const caCert = new tls.SelfSignedCert(
-    `${name}-ca`,
-    {
-      privateKeyPem: caKey.privateKeyPem,
-      isCaCertificate: true,
-      validityPeriodHours: dockerTlsProfile.ca.validityHours,
-      allowedUses: dockerTlsProfile.ca.allowedUses,
-      subject: { commonName: dockerTlsProfile.ca.commonName(args.stack), organization: dockerTlsProfile.organization },
-    },
-    { parent },
-  );
-
-  const issueLeaf = (leafName: string, commonName: string, allowedUses: readonly string[], sans?: pulumi.Output<SubjectAltNames>) => {
-    const key = new tls.PrivateKey(`${leafName}-key`, keyArgs(), { parent, replacementTrigger: epoch });
-    const request = new tls.CertRequest(
-      `${leafName}-csr`,
-      {
-        privateKeyPem: key.privateKeyPem,
-        subject: { commonName, organization: dockerTlsProfile.organization, organizationalUnit },
-        ...(sans ? { ipAddresses: sans.ipAddresses, dnsNames: sans.dnsNames } : {}),
-      },
-      { parent },
-    );
-    const cert = new tls.LocallySignedCert(
-      `${leafName}-cert`,
-      {
-        certRequestPem: request.certRequestPem,
-        caPrivateKeyPem: caKey.privateKeyPem,
-        caCertPem: caCert.certPem,
-        validityPeriodHours: validityHours,
-        allowedUses: [...allowedUses],
-      },
-      { parent },
-    );
-    return { certPem: cert.certPem, keyPem: pulumi.secret(key.privateKeyPemPkcs8) };
-  };
+  const ca = createStackCa(name, dockerTlsProfile.ca.commonName(args.stack), parent);
+  const issueLeaf = (leafName: string, commonName: string, allowedUses: readonly string[], sans?: pulumi.Output<SubjectAltNames>) =>
+    issueStackLeaf(leafName, { ca, commonName, allowedUses, sans, validityHours, generation }, parent);
 
   const client = issueLeaf(`${name}-client`, dockerTlsProfile.client.commonName(args.stack), dockerTlsProfile.client.allowedUses);
 
@@ -130,5 +96,5 @@ function issueDockerTls(name: string, args: DockerTlsArgs, parent: pulumi.Compon
     servers[server.name] = { ...leaf, subjectAltNames };
   }
 
-  return { caCertPem: caCert.certPem, clientCertPem: client.certPem, clientKeyPem: client.keyPem, servers };
+  return { caCertPem: ca.cert.certPem, clientCertPem: client.certPem, clientKeyPem: client.keyPem, servers };
 }

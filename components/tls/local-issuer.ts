@@ -42,12 +42,14 @@ export interface IssueOptions {
    * usage at all (`["digital_signature"]`) is accepted by dockerd, because Go treats a missing EKU as "any".
    */
   clientUsages?: CertUsage[];
+  /** The new CA's common name. @default dockerTlsProfile.ca.commonName(stack) (the sandbox service's CA passes its own) */
+  caCommonName?: string;
 }
 
 /** Issues a CA (unless given), one server cert per entry of `servers` and one client cert. */
 export async function issueDockerTls(options: IssueOptions): Promise<LocalDockerTls> {
   const validityHours = options.validityHours ?? dockerTlsProfile.defaultValidityHours;
-  const ca = options.ca ? await loadIssuer(options.ca) : await createCa(options.stack);
+  const ca = options.ca ? await loadIssuer(options.ca) : await createCa(options.caCommonName ?? dockerTlsProfile.ca.commonName(options.stack));
   const servers: Record<string, IssuedCert> = {};
   for (const server of options.servers) {
     const sans = serverCertSubjectAltNames(server);
@@ -76,9 +78,9 @@ interface Issuer {
   privateKey: CryptoKey;
 }
 
-async function createCa(stack: string): Promise<Issuer> {
+async function createCa(commonName: string): Promise<Issuer> {
   const keys = (await webcrypto.subtle.generateKey(keyAlgorithm, true, ["sign", "verify"])) as CryptoKeyPair;
-  const name = distinguishedName(dockerTlsProfile.ca.commonName(stack));
+  const name = distinguishedName(commonName);
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
     serialNumber: randomSerial(),
     name,

@@ -28,12 +28,20 @@ export const dockerTlsProfile = {
   },
   server: {
     commonName: (serverName: string) => serverName,
-    allowedUses: ["digital_signature", "key_encipherment", "server_auth"] as CertUsage[],
+    // An EC key signs (ECDHE handshakes); it cannot encipher keys, so no key_encipherment (RFC 8813 section 3,
+    // RFC 5480 section 3): that usage belongs to RSA key transport, which TLS 1.3 dropped.
+    allowedUses: ["digital_signature", "server_auth"] as CertUsage[],
   },
   client: {
     commonName: (stack: string) => `sandfleet-pool-${stack}`,
     allowedUses: ["digital_signature", "client_auth"] as CertUsage[],
   },
+  /**
+   * The sandbox service's HTTPS certificate (port 443 of the platform) comes from a CA of its own: clients trust
+   * it for the API without that trust reaching the Docker API, and Docker's CA is never handed to API clients.
+   * Same key type and server usages as above.
+   */
+  serviceCa: { commonName: (stack: string) => `sandfleet ${stack} service CA` },
   /** Default validity of server and client certs; stack config `tls.validityHours` overrides it. */
   defaultValidityHours: 8760,
 } as const;

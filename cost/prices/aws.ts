@@ -3,6 +3,8 @@
  * 2025-06, from the author's knowledge of the published prices: this environment has no internet access, so
  * re-check at the source (or with the AWS Pricing Calculator) before relying on them. USD, us-east-1, Linux,
  * on-demand, hourly price x 730 h. eu-central-1 is about 15% dearer, eu-west-1 about 10%.
+ * Not re-checked on 2026-12-01: the search tool found no first-party or well-sourced 2026 list for these
+ * types (third-party tables disagreed by a few percent), so the 2025-06 figures stand, still to verify.
  */
 import { perHour, type PriceTable } from "./price-table";
 

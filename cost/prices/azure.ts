@@ -4,6 +4,8 @@
  * access, so re-check at the source (or the Azure pricing calculator) before relying on them. USD, East US,
  * Linux pay-as-you-go, hourly price x 730 h. Managed disks are sold in size tiers; the per-GB figures here
  * are the tier price divided by its size (E10 128 GB, P10 128 GB, S10 128 GB), so small disks come out low.
+ * Not re-checked on 2026-12-01: the search tool found no first-party or well-sourced 2026 list for these
+ * types (third-party tables disagreed by a few percent), so the 2025-06 figures stand, still to verify.
  */
 import { perHour, type PriceTable } from "./price-table";
 

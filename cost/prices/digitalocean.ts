@@ -3,6 +3,8 @@
  * the author's knowledge of the published prices: this environment has no internet access, so re-check at
  * the source before relying on them. USD, the same in every region; Droplets are billed hourly up to this
  * monthly cap and include their IPv4 address and disk.
+ * Not re-checked on 2026-12-01: the search tool found no first-party or well-sourced 2026 list for these
+ * types (third-party tables disagreed by a few percent), so the 2025-06 figures stand, still to verify.
  */
 import type { PriceTable } from "./price-table";
 

@@ -4,6 +4,8 @@
  * re-check at the source (or the Google Cloud pricing calculator) before relying on them. USD, us-central1,
  * on-demand, hourly price x 730 h, without sustained-use or committed-use discounts (so N2/N2D/C2 come out
  * up to 30% high for servers that run all month).
+ * Not re-checked on 2026-12-01: the search tool found no first-party or well-sourced 2026 list for these
+ * types (third-party tables disagreed by a few percent), so the 2025-06 figures stand, still to verify.
  */
 import { perHour, type PriceTable } from "./price-table";
 

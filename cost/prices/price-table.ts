@@ -24,6 +24,8 @@ export interface PriceTable {
   caveats: string[];
   /** Monthly price per server type (compute only; local disk included where the provider bundles it). */
   servers: { source: string; monthly: Readonly<Record<string, number>> };
+  /** Server types the provider no longer sells, each with its successor (from the provider's type table). */
+  retiredServerTypes?: Readonly<Record<string, string>>;
   /** Block storage per GB and month, by volume type; `default` is what sandfleet creates unless configured. */
   volumes: { source: string; perGbMonth: Readonly<Record<string, number>>; defaultType: string };
   /**

@@ -17,15 +17,23 @@ export function singleFileTar(path: string, content: Buffer, mode = 0o644, mtime
   return Buffer.concat([...entries, content, padding, Buffer.alloc(1024, 0)]);
 }
 
-function header(name: string, size: number, mode: number, type: "0" | "5", mtimeSeconds: number): Buffer {
+/**
+ * A tar of one directory entry with an owner, extracted onto an existing directory to set its owner and mode:
+ * a fresh Docker volume's root belongs to root, and a workspace's non-root user must be able to write to it.
+ */
+export function directoryOwnerTar(name: string, uid: number, gid: number, mode = 0o755, mtimeSeconds = Math.floor(Date.now() / 1000)): Buffer {
+  return Buffer.concat([header(name.endsWith("/") ? name : `${name}/`, 0, mode, "5", mtimeSeconds, uid, gid), Buffer.alloc(1024, 0)]);
+}
+
+function header(name: string, size: number, mode: number, type: "0" | "5", mtimeSeconds: number, uid = 0, gid = 0): Buffer {
   const nameBytes = Buffer.from(name, "utf8");
   if (nameBytes.length > 100) throw new Error(`path "${name}" is longer than 100 bytes; use a shorter path`);
   const block = Buffer.alloc(512, 0);
   nameBytes.copy(block, 0);
   const octal = (value: number, width: number) => value.toString(8).padStart(width - 1, "0") + "\0";
   block.write(octal(mode & 0o7777, 8), 100, "ascii");
-  block.write(octal(0, 8), 108, "ascii"); // uid
-  block.write(octal(0, 8), 116, "ascii"); // gid
+  block.write(octal(uid, 8), 108, "ascii");
+  block.write(octal(gid, 8), 116, "ascii");
   block.write(octal(size, 12), 124, "ascii");
   block.write(octal(mtimeSeconds, 12), 136, "ascii");
   block.fill(" ", 148, 156); // the checksum field counts as spaces while summing
@@ -36,4 +44,19 @@ function header(name: string, size: number, mode: number, type: "0" | "5", mtime
   for (const byte of block) sum += byte;
   block.write(sum.toString(8).padStart(6, "0") + "\0 ", 148, "ascii");
   return block;
+}
+
+/** The content of the first regular file in a tar archive (what Docker's getArchive returns for one file). */
+export function readSingleFileTar(tar: Buffer): Buffer | undefined {
+  for (let offset = 0; offset + 512 <= tar.length; ) {
+    const block = tar.subarray(offset, offset + 512);
+    if (block.every((byte) => byte === 0)) return undefined;
+    const size = parseInt(block.subarray(124, 136).toString("ascii").replace(/\0.*$/, "").trim() || "0", 8);
+    const type = String.fromCharCode(block[156] ?? 0);
+    const start = offset + 512;
+    // "0" or NUL: a regular file; anything else (directories, PAX headers) is skipped.
+    if (type === "0" || type === "\0") return tar.subarray(start, start + size);
+    offset = start + Math.ceil(size / 512) * 512;
+  }
+  return undefined;
 }

@@ -3,7 +3,7 @@
  * pool is exhausted (PoolExhaustedError), every matching endpoint is unavailable (cause
  * EndpointUnavailableError), or creates were too slow or failed (cause: the last create error).
  */
-import { AcquireTimeoutError, EndpointUnavailableError, PoolExhaustedError } from "../errors";
+import { AcquireTimeoutError, EndpointUnavailableError, ImageNotFoundError, PoolExhaustedError, TlsHandshakeError } from "../errors";
 import type { EndpointEntry } from "./endpoint-entry";
 import type { EndpointSet } from "./endpoint-set";
 import type { PlacementRequest, RejectionReason } from "./placement";
@@ -22,11 +22,19 @@ export function acquireTimeoutError(acquire: TimedOutAcquire, endpoints: Endpoin
   const matching = endpoints.matching(profile, acquire.request);
   const decision = endpoints.decide(endpoints.all, acquire.request);
   const reasons = matching.map((e) => [e, decision.rejected[e.id]] as const);
+  // A successful ping clears an endpoint's missing images (an operator may have loaded them), so the deadline
+  // can fall between that ping and the create that finds the image missing again: the last create still knows.
+  const lastCreateLacked = (e: EndpointEntry) => {
+    const err = acquire.lastCreateError;
+    return err instanceof ImageNotFoundError && err.endpointIds.includes(e.id) ? err : undefined;
+  };
   const describe = (e: EndpointEntry, r: RejectionReason | undefined) => {
+    const lacking = e.missingImages.get(profile) ?? lastCreateLacked(e);
     const detail =
       r === "unresponsive" ? `unresponsive (${e.health.lastError ?? "no answer"})`
       : r === "backing-off" ? `backing off after ${e.breaker.failures} failed creates (${errorText(e.breaker.lastError)})`
-      : r === "full" ? `full (${e.total}/${e.maxContainers})`
+      : r === "full" ? `full (${e.total}${e.otherPools ? ` + ${e.otherPools} of other pools` : ""}/${e.maxContainers})`
+      : lacking ? `lacks image "${lacking.image}"`
       : r ?? "available";
     return `${e.id}: ${detail}`;
   };
@@ -48,9 +56,12 @@ export function acquireTimeoutError(acquire: TimedOutAcquire, endpoints: Endpoin
     );
   }
   const lastError = acquire.lastCreateError;
+  // These carry their own fix; "wait longer" is not it.
+  const ownFix = lastError instanceof ImageNotFoundError || lastError instanceof TlsHandshakeError;
   return new AcquireTimeoutError(
     `${prefix}: ${lastError ? `the last create failed (${errorText(lastError)})` : "creating a sandbox took longer"}; ` +
-      `endpoints: ${summary}; raise timeoutMs, or raise minIdle so sandboxes are warm before they are needed`,
+      `endpoints: ${summary}` +
+      (ownFix ? "" : "; raise timeoutMs, or raise minIdle so sandboxes are warm before they are needed"),
     timeoutMs,
     lastError ? { cause: lastError } : undefined,
   );

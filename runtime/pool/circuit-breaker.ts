@@ -39,6 +39,11 @@ export class CreateCircuitBreaker {
     if (this.state(now) === "half-open") this.trialInFlight = true;
   }
 
+  /** A create called off before it reached the endpoint (no verdict on the endpoint either way). */
+  onCancel(): void {
+    this.trialInFlight = false;
+  }
+
   onSuccess(): void {
     this.consecutiveFailures = 0;
     this.openUntil = 0;

@@ -1,9 +1,10 @@
 /**
  * One endpoint as the pool tracks it: its current registry entry, client, health and create breaker, and the
- * counts placement needs (idle + leased + creating is what `maxContainers` limits). The counts and the
+ * counts placement needs (idle + leased + creating + removing is what `maxContainers` limits). The counts and the
  * `known` names are kept in step by the parts that move sandboxes (creator, idle list, leases, removal);
  * `known` is what reconciliation compares with the containers the endpoint really has.
  */
+import type { ImageNotFoundError } from "../errors";
 import type { Endpoint } from "../registry/schema";
 import type { CreateCircuitBreaker } from "./circuit-breaker";
 import type { EndpointHealth } from "./health";
@@ -22,6 +23,10 @@ export class EndpointEntry {
   idle = 0;
   leased = 0;
   creating = 0;
+  /** Containers released or written off whose removal has not settled yet: they still take a slot. */
+  removing = 0;
+  /** Sandfleet containers of other pools here (other-pools.ts): they take slots of maxContainers too. */
+  otherPools = 0;
   /** Names of every container the pool believes exists here (idle, leased, creating). */
   readonly known = new Map<string, KnownContainer>();
   /** Remove containers of this pool id that the pool does not know, next time the endpoint answers. */
@@ -33,6 +38,12 @@ export class EndpointEntry {
   removed = false;
   /** Clients replaced by a registry update, still used by the sessions created with them; closed once unused. */
   retiredClients: PoolEndpointClient[] = [];
+  /**
+   * Profiles whose image a create found missing here, until the next answered health ping (an operator may
+   * `docker load` it meanwhile): placement skips the endpoint for them, and an acquire no endpoint can serve
+   * otherwise fails fast with this error.
+   */
+  readonly missingImages = new Map<string, ImageNotFoundError>();
   /** Removals in flight (a removed endpoint is dropped only after they settled, as they use its client). */
   readonly destroying = new Set<Promise<void>>();
 
@@ -49,6 +60,6 @@ export class EndpointEntry {
   ) {}
 
   get total(): number {
-    return this.idle + this.leased + this.creating;
+    return this.idle + this.leased + this.creating + this.removing;
   }
 }

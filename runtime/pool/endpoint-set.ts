@@ -1,10 +1,13 @@
 /**
  * The endpoints the pool places sandboxes on, and the placement questions asked about them: which endpoints
  * could ever serve a request (affinity, runtime), which one takes the next create now (health, breaker,
- * capacity, strategy; see placement.ts), and the pool-wide total against maxTotal.
+ * capacity, strategy; see placement.ts), whether only failures waiting cannot mend stand in the way
+ * (hopeless-acquire.ts), and the pool-wide total against maxTotal.
  */
+import type { ImageNotFoundError, TlsHandshakeError } from "../errors";
 import { requiredAffinityMatches } from "./affinity";
 import type { EndpointEntry } from "./endpoint-entry";
+import { hopelessAcquireError } from "./hopeless-acquire";
 import type { ResolvedPoolOptions } from "./options";
 import { EndpointView, placeSandbox, PlacementDecision, PlacementPolicy, PlacementRequest } from "./placement";
 
@@ -59,15 +62,20 @@ export class EndpointSet {
     return this.#entries.filter((e) => this.canEverServe(e, profile, request));
   }
 
-  /** The endpoint for the next create of this request now, if any can take it. */
+  /** The endpoint for the next create of this request now, if any can take it (never one lacking the image). */
   place(profile: string, request: PlacementRequest): EndpointEntry | undefined {
-    const decision = this.decide(this.matching(profile, request), request);
+    const decision = this.decide(this.matching(profile, request).filter((e) => !e.missingImages.has(profile)), request);
     return decision.endpointId ? this.#byId.get(decision.endpointId) : undefined;
   }
 
+  /** The error to fail the request with now, when every endpoint that could serve it has a persistent failure. */
+  hopeless(profile: string, request: PlacementRequest): TlsHandshakeError | ImageNotFoundError | undefined {
+    return hopelessAcquireError(this.matching(profile, request), profile, this.options.profiles[profile]!.image);
+  }
+
   /** The full placement decision over `entries`, with the reason each rejected endpoint was left out. */
-  decide(entries: readonly EndpointEntry[], request: PlacementRequest): PlacementDecision {
-    return placeSandbox(this.#views(entries), request, this.#policy());
+  decide(entries: readonly EndpointEntry[], request: PlacementRequest, overrides: Partial<PlacementPolicy> = {}): PlacementDecision {
+    return placeSandbox(this.#views(entries), request, { ...this.#policy(), ...overrides });
   }
 
   /** Containers (idle + leased + creating) in the whole pool. */
@@ -92,6 +100,8 @@ export class EndpointSet {
       idle: e.idle,
       leased: e.leased,
       creating: e.creating,
+      removing: e.removing,
+      otherPools: e.otherPools,
     }));
   }
 

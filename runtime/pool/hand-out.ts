@@ -98,6 +98,15 @@ export class HandOut {
     this.refillSoon();
   }
 
+  /** Rejects a waiting acquire at once with an error that waiting cannot mend (see hopeless-acquire.ts). */
+  fail(waiter: Waiter, error: Error): void {
+    if (waiter.settled) return;
+    this.#settle(waiter);
+    this.metrics.acquireDuration.observe({ profile: waiter.profile, outcome: error.name }, (this.now() - waiter.startedAt) / 1000);
+    this.metrics.errors.inc({ endpoint: "", kind: "acquire-failed" });
+    waiter.reject(error);
+  }
+
   /** Rejects every waiting acquire (close). */
   rejectAll(error: () => Error): void {
     for (const waiter of [...this.#waiters]) {

@@ -15,6 +15,8 @@ export class EndpointHealth {
   private reachable: boolean | undefined;
   consecutiveFailures = 0;
   lastError: string | undefined;
+  /** The error of the last failed ping (typed, e.g. TlsHandshakeError), while the endpoint does not answer. */
+  lastFailure: unknown;
   lastCheckedAt: number | undefined;
   lastReadyAt: number | undefined;
 
@@ -39,12 +41,14 @@ export class EndpointHealth {
       this.reachable = true;
       this.consecutiveFailures = 0;
       this.lastError = undefined;
+      this.lastFailure = undefined;
       this.lastReadyAt = now;
       return was === true ? undefined : "recovered";
     }
     this.reachable = false;
     this.consecutiveFailures += 1;
     this.lastError = error instanceof Error ? error.message : String(error);
+    this.lastFailure = error;
     return was === false ? undefined : "lost";
   }
 }

@@ -54,15 +54,17 @@ export class LeaseTracker {
     return sandbox;
   }
 
-  /** The caller released the sandbox: destroy it (not waiting on a host that does not answer). */
-  async release(sandbox: Sandbox): Promise<void> {
+  /**
+   * The caller released the sandbox: it is no longer handed out once this returns; its container is removed in
+   * the background (sandbox-removal.ts: close() waits for it, and its slot counts against maxContainers and
+   * maxTotal until it is gone). The caller never waits for Docker's removal (about 150 ms under gVisor).
+   */
+  release(sandbox: Sandbox): Promise<void> {
     const lease = this.#leases.get(sandbox);
-    if (!lease) return;
+    if (!lease) return Promise.resolve();
     this.#end(sandbox, lease);
-    const entry = lease.pooled.entry;
-    const destroying = this.removal.remove(entry, lease.pooled.name, lease.pooled.session);
-    // Never block the caller on a host that does not answer; the container is reconciled when it is back.
-    if (entry.health.state !== "unresponsive") await destroying;
+    void this.removal.remove(lease.pooled.entry, lease.pooled.name, lease.pooled.session);
+    return Promise.resolve();
   }
 
   /** Takes the sandbox away from its holder (overdue, or the pool closes) and destroys it. */

@@ -19,6 +19,7 @@ export class PoolMetrics {
   readonly acquireDuration: Histogram<"profile" | "outcome">;
   readonly createDuration: Histogram<"endpoint" | "profile" | "outcome">;
   readonly errors: Counter<"endpoint" | "kind">;
+  readonly egressDenied: Counter<"endpoint" | "profile">;
 
   constructor(poolId: string, snapshot: () => MetricsSnapshot) {
     this.registry.setDefaultLabels({ pool: poolId });
@@ -62,8 +63,14 @@ export class PoolMetrics {
     });
     this.errors = new Counter({
       name: "sandfleet_pool_errors_total",
-      help: "Errors by endpoint and kind (create-failed, ping-failed, acquire-timeout, lease-expired, destroy-failed, orphan-removed).",
+      help: "Errors by endpoint and kind (create-failed, ping-failed, acquire-timeout, acquire-failed, lease-expired, destroy-failed, orphan-removed).",
       labelNames: ["endpoint", "kind"],
+      registers: [this.registry],
+    });
+    this.egressDenied = new Counter({
+      name: "sandfleet_pool_egress_denied_total",
+      help: "Requests the workspace hosts' egress proxy refused to sandboxes, by endpoint and profile (counted when a sandbox's denials are read: Sandbox.egressDenials()).",
+      labelNames: ["endpoint", "profile"],
       registers: [this.registry],
     });
   }

@@ -3,7 +3,7 @@
  * many pools (or many refills in one pool) do not all pile onto the single best-scored host.
  *
  * 1. Filter: required affinity; endpoint state (only `ready`, so unresponsive and draining endpoints get no
- *    new work); create circuit closed; capacity (idle + leased + creating < maxContainers); concurrent creates
+ *    new work); create circuit closed; capacity (idle + leased + creating + removing, plus other pools' containers, < maxContainers); concurrent creates
  *    below the per-endpoint limit; pool-wide total below maxTotal.
  * 2. Score (0..100 from the strategy, plus preferred-affinity weights capped at `preferredWeightCap`):
  *    - `spread`:   free share of the endpoint (1 - used / maxContainers) — empties fill first.
@@ -31,6 +31,15 @@ export interface EndpointView {
   idle: number;
   leased: number;
   creating: number;
+  /** Containers being removed (released, not gone yet): used slots until Docker removed them. @default 0 */
+  removing?: number;
+  /** Containers of other pools (services, library pools) on the endpoint: used slots all the same. @default 0 */
+  otherPools?: number;
+}
+
+/** Slots of maxContainers in use: this pool's containers and every other pool's. */
+export function usedSlots(endpoint: EndpointView): number {
+  return endpoint.idle + endpoint.leased + endpoint.creating + (endpoint.removing ?? 0) + (endpoint.otherPools ?? 0);
 }
 
 export interface PlacementRequest {
@@ -81,14 +90,14 @@ export function rejectionReason(
   if (endpoint.state === "draining") return "draining";
   if (endpoint.circuitOpen) return "backing-off";
   if (policy.total >= policy.maxTotal) return "max-total";
-  if (endpoint.idle + endpoint.leased + endpoint.creating >= endpoint.maxContainers) return "full";
+  if (usedSlots(endpoint) >= endpoint.maxContainers) return "full";
   if (endpoint.creating >= policy.maxConcurrentCreatesPerEndpoint) return "create-limit";
   return undefined;
 }
 
 /** The strategy's score of one endpoint, 0..100 (weighted is normalised later, against the best). */
 export function strategyScore(strategy: PlacementStrategy, endpoint: EndpointView): number {
-  const used = endpoint.idle + endpoint.leased + endpoint.creating;
+  const used = usedSlots(endpoint);
   switch (strategy) {
     case "spread":
       return 100 * (1 - used / endpoint.maxContainers);

@@ -22,6 +22,8 @@ export interface EndpointStatus {
   /** Create circuit breaker: consecutive failed creates and, while backing off, when the next trial is allowed. */
   createFailures: number;
   backingOffUntil?: string;
+  /** Profiles whose image a create found missing here (profile -> image); placement skips the endpoint for them. */
+  missingImages?: Record<string, string>;
   /** The endpoint left the registry: it is dropped once its leased sandboxes are released. */
   removed?: true;
 }
@@ -98,6 +100,7 @@ export function poolStatus(input: PoolStatusInput): PoolStatus {
       ...(e.health.lastError ? { lastError: e.health.lastError } : {}),
       createFailures: e.breaker.failures,
       ...(retryAt > now ? { backingOffUntil: new Date(retryAt).toISOString() } : {}),
+      ...(e.missingImages.size > 0 ? { missingImages: Object.fromEntries([...e.missingImages].map(([profile, err]) => [profile, err.image])) } : {}),
       ...(e.removed ? { removed: true as const } : {}),
     };
   }

@@ -18,6 +18,7 @@ import { PoolClosedError } from "../errors";
 import type { Endpoint, EndpointRegistry, RegistryTls } from "../registry/schema";
 import { AcquireOptions, AcquireRequest, validateAcquireRequest } from "./acquire-request";
 import { BackgroundWork } from "./background-work";
+import type { PoolEndpointAccess } from "./endpoint-access";
 import type { EndpointEntry } from "./endpoint-entry";
 import { EndpointRetirement } from "./endpoint-retirement";
 import { EndpointSet } from "./endpoint-set";
@@ -29,6 +30,7 @@ import { LiveRegistry } from "./live-registry";
 import { PoolMetrics } from "./metrics";
 import type { ResolvedPoolOptions } from "./options";
 import { OrphanReconciler } from "./orphan-reconciler";
+import { OtherPoolsCounter } from "./other-pools";
 import { InventoryEntry, metricsSnapshot, poolInventory, poolStatus, PoolStatus } from "./pool-status";
 import { Refiller } from "./refiller";
 import type { RegistryUpdateResult } from "./registry-update";
@@ -69,6 +71,7 @@ export class Pool implements LeaseOwner {
   readonly #creator: SandboxCreator;
   readonly #refiller: Refiller;
   readonly #reconciler: OrphanReconciler;
+  readonly #otherPools: OtherPoolsCounter;
   readonly #registry: LiveRegistry;
   readonly #health: HealthMonitor;
   #maintenance: NodeJS.Timeout | undefined;
@@ -91,13 +94,18 @@ export class Pool implements LeaseOwner {
     const endpoints = (this.#endpoints = new EndpointSet(internals.entries, options, now, internals.random));
     const metrics = (this.metrics = new PoolMetrics(poolId, () => metricsSnapshot(endpoints.all, profiles)));
     this.#retirement = new EndpointRetirement(poolId, endpoints, background, (entry) => this.#clientsInUse(entry), isClosing);
-    const removal = new SandboxRemoval(metrics, background, (entry) => this.#retirement.dropIfDone(entry));
+    // A settled removal frees a slot (refill) and may leave a removed endpoint empty (drop it).
+    const removal = new SandboxRemoval(metrics, background, (entry) => {
+      this.#retirement.dropIfDone(entry);
+      if (!isClosing()) refillSoon();
+    });
     const idle = (this.#idle = new IdleSandboxes(profiles, options.placement.preferredWeightCap, (pooled) => {
       void removal.remove(pooled.entry, pooled.name, pooled.session);
       refillSoon();
     }));
     const leases = (this.#leases = new LeaseTracker(this, options.maxLeaseMs, now, metrics, removal, refillSoon));
     const handOut = (this.#handOut = new HandOut(idle, leases, endpoints, metrics, now, () => this.#refiller.run(), refillSoon));
+    const otherPools = (this.#otherPools = new OtherPoolsCounter(poolId));
     const creator = (this.#creator = new SandboxCreator({
       poolId,
       options,
@@ -107,6 +115,7 @@ export class Pool implements LeaseOwner {
       background,
       removal,
       isClosing,
+      otherPools,
       created: (pooled, origin) => handOut.deliver(pooled, origin),
       refillSoon,
     }));
@@ -151,7 +160,8 @@ export class Pool implements LeaseOwner {
   /**
    * Hands out a running sandbox: an idle one at once when one matches, else the first one created for this
    * request (or freed up) before `timeoutMs`. Rejects with PoolClosedError, NoMatchingEndpointError,
-   * InvalidAcquireRequestError, PoolExhaustedError or AcquireTimeoutError (with the reason as `cause`).
+   * InvalidAcquireRequestError, PoolExhaustedError or AcquireTimeoutError (with the reason as `cause`) — or at
+   * once with TlsHandshakeError / ImageNotFoundError when every endpoint that could serve it fails that way.
    */
   acquire(options: AcquireOptions = {}): Promise<Sandbox> {
     if (this.#isClosing) return Promise.reject(new PoolClosedError());
@@ -168,6 +178,11 @@ export class Pool implements LeaseOwner {
   /** @internal called by Sandbox.release() */
   releaseLease(sandbox: Sandbox): Promise<void> {
     return this.#leases.release(sandbox);
+  }
+
+  /** @internal a sandbox read `count` denials it had not seen before. */
+  countEgressDenials(sandbox: Sandbox, count: number): void {
+    this.metrics.egressDenied.inc({ endpoint: sandbox.endpointId, profile: sandbox.profile }, count);
   }
 
   /**
@@ -199,6 +214,39 @@ export class Pool implements LeaseOwner {
       waiting: this.#handOut.waiters.length,
       registry: this.#registry.status(),
     });
+  }
+
+  /** @internal the endpoints, profiles and placement, for workspaces on the same fleet (endpoint-access.ts). */
+  endpointAccess(): PoolEndpointAccess {
+    const endpoints = this.#endpoints;
+    const options = this.#options;
+    const view = (e: EndpointEntry) => ({ id: e.id, client: e.client, state: e.health.state, inRegistry: !e.removed });
+    return {
+      profiles: options.profiles,
+      defaultProfile: options.defaultProfile,
+      createTimeoutMs: options.createTimeoutMs,
+      reattachTimeoutMs: options.endpointOutageGraceMs,
+      endpoint: (id) => {
+        const e = endpoints.get(id);
+        return e ? view(e) : undefined;
+      },
+      endpoints: () => endpoints.all.map(view),
+      validate: (o) => {
+        const { profile, request } = validateAcquireRequest(o, options, endpoints);
+        return { profile, request };
+      },
+      // maxTotal caps the pool's own sandboxes, and the create limit its own refills (workspace creates are not
+      // counted in it): neither refuses a workspace; the hosts' maxContainers still does.
+      place: (profile, request) =>
+        endpoints.decide(endpoints.matching(profile, request).filter((e) => !e.missingImages.has(profile)), request, {
+          maxTotal: Number.POSITIVE_INFINITY,
+          maxConcurrentCreatesPerEndpoint: Number.POSITIVE_INFINITY,
+        }),
+      recount: async (id) => {
+        const e = endpoints.get(id);
+        if (e) await this.#otherPools.refresh(e);
+      },
+    };
   }
 
   /** Every container the pool believes exists, per endpoint. */
@@ -249,7 +297,10 @@ export class Pool implements LeaseOwner {
       entry.needsReconcile = true;
     }
     if (change === "recovered") entry.lostAt = undefined;
+    // Look again for images found missing: an operator may have loaded them since.
+    if (ok) entry.missingImages.clear();
     if (ok && entry.needsReconcile && !this.#isClosing) void this.#reconciler.reconcile(entry);
+    if (ok && !this.#isClosing) void this.#background.track(this.#otherPools.refresh(entry));
     if (change === "recovered") this.#refiller.schedule();
   }
 

@@ -35,13 +35,22 @@ export class Refiller {
     });
   }
 
-  /** Starts creates for waiters that have none in flight, then tops every profile up to minIdle. Synchronous. */
+  /**
+   * Starts creates for waiters that have none in flight (or fails those that only persistent failures stand in
+   * the way of: a wrong CA, a missing image), then tops every profile up to minIdle. Synchronous.
+   */
   run(): void {
     if (this.isClosing()) return;
-    for (const waiter of this.handOut.waiters) {
+    // A copy: serving or failing a waiter removes it from the live queue.
+    for (const waiter of [...this.handOut.waiters]) {
       if (waiter.settled || waiter.createsInFlight > 0) continue;
       // An idle sandbox may have appeared for it (e.g. its endpoint came back).
-      if (this.handOut.serveFromIdle(waiter)) return this.schedule(); // the waiter list changed under the loop
+      if (this.handOut.serveFromIdle(waiter)) continue;
+      const hopeless = this.endpoints.hopeless(waiter.profile, waiter.request);
+      if (hopeless) {
+        this.handOut.fail(waiter, hopeless);
+        continue;
+      }
       const entry = this.endpoints.place(waiter.profile, waiter.request) ?? (this.#evictIdleFor(waiter) ? this.endpoints.place(waiter.profile, waiter.request) : undefined);
       if (entry) this.creator.start(entry, waiter.profile, waiter);
     }

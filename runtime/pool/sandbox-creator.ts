@@ -6,12 +6,14 @@
  * destroyed rather than leaked.
  */
 import { randomBytes } from "node:crypto";
+import { ImageNotFoundError } from "../errors";
 import type { BackgroundWork } from "./background-work";
 import type { EndpointEntry } from "./endpoint-entry";
 import type { Waiter } from "./hand-out";
 import { poolLabels } from "./labels";
 import type { PoolMetrics } from "./metrics";
 import type { ResolvedPoolOptions } from "./options";
+import type { OtherPoolsCounter } from "./other-pools";
 import type { PooledSandbox } from "./pooled-sandbox";
 import type { SandboxRemoval } from "./sandbox-removal";
 import type { PoolEndpointClient, StartSession } from "./session";
@@ -34,6 +36,8 @@ export interface SandboxCreatorContext {
   background: BackgroundWork;
   removal: SandboxRemoval;
   isClosing: () => boolean;
+  /** Re-counts other pools' containers on the endpoint right before a create (shared capacity). */
+  otherPools: OtherPoolsCounter;
   /** A running sandbox: hand it out or park it. */
   created: (pooled: PooledSandbox, origin: Waiter | undefined) => void;
   /** Run the refill (soon): a create failed, or its endpoint's back-off ended. */
@@ -87,18 +91,24 @@ export class SandboxCreator {
       releaseGuard();
       done("timeout");
       entry.known.delete(name);
-      this.#failed(entry, origin, new Error(`create on ${entry.id} did not finish within ${createTimeoutMs + callTimeoutMs} ms`));
+      this.#failed(entry, profile, origin, new Error(`create on ${entry.id} did not finish within ${createTimeoutMs + callTimeoutMs} ms`));
     }, createTimeoutMs + callTimeoutMs);
     guard.unref();
 
-    const chain = Promise.resolve()
-      .then(() => this.context.startSession(client, options.profiles[profile]!, labels, { name, timeoutMs: createTimeoutMs, reattachTimeoutMs: endpointOutageGraceMs }))
+    const chain = this.context.otherPools
+      .refresh(entry)
+      .then(() => {
+        // Another pool took the slot since placement chose this endpoint: call the create off, no harm to the endpoint.
+        if (entry.total + entry.otherPools > entry.maxContainers) throw new EndpointFullNow();
+        return this.context.startSession(client, options.profiles[profile]!, labels, { name, timeoutMs: createTimeoutMs, reattachTimeoutMs: endpointOutageGraceMs });
+      })
       .then(
         (session) => {
           if (guardFired) return this.context.removal.remove(entry, name, session);
           clearTimeout(guard);
           done("ok");
           entry.breaker.onSuccess();
+          entry.missingImages.delete(profile);
           const known = entry.known.get(name);
           if (known) known.containerId = session.containerId;
           const pooled: PooledSandbox = { session, client, name, profile, entry, idleSince: now() };
@@ -113,20 +123,32 @@ export class SandboxCreator {
         (err: unknown) => {
           if (guardFired) return;
           clearTimeout(guard);
-          done("error");
           entry.known.delete(name);
-          this.#failed(entry, origin, err);
+          if (err instanceof EndpointFullNow) {
+            done("full");
+            entry.breaker.onCancel();
+            return; // the next refill places elsewhere, or waits for a slot (releases wake it)
+          }
+          done("error");
+          this.#failed(entry, profile, origin, err);
         },
       );
     // close() waits for this; a create that hangs past the guard must not hang close() with it.
     void this.context.background.track(Promise.race([chain, guardFiredPromise]));
   }
 
-  #failed(entry: EndpointEntry, origin: Waiter | undefined, err: unknown): void {
+  #failed(entry: EndpointEntry, profile: string, origin: Waiter | undefined, err: unknown): void {
     const now = this.context.now();
-    entry.breaker.onFailure(now, err);
     this.context.metrics.errors.inc({ endpoint: entry.id, kind: "create-failed" });
     if (origin) origin.lastCreateError = err;
+    if (err instanceof ImageNotFoundError) {
+      // Only this profile is affected: placement skips the endpoint for it, while the breaker (which would back
+      // the endpoint off for every profile) stays out of it. Other endpoints, or a fast failure, come next.
+      entry.missingImages.set(profile, err);
+      this.context.refillSoon();
+      return;
+    }
+    entry.breaker.onFailure(now, err);
     // Containers a failed create may have left (the session removes its own; this is the safety net).
     entry.needsReconcile = true;
     const retryAt = entry.breaker.retryAt();
@@ -138,3 +160,6 @@ export class SandboxCreator {
     }
   }
 }
+
+/** The endpoint filled up (other pools' containers) between placement and create. */
+class EndpointFullNow extends Error {}

@@ -5,17 +5,24 @@
  */
 import { LeaseExpiredError, SandboxReleasedError } from "../errors";
 import type { ExecOptions, ExecResult, PoolSession } from "./session";
+import type { Terminal, TerminalOptions } from "../sandbox/terminal";
+import type { EgressPolicy, EgressPolicyInput } from "../sandbox/egress";
+import type { EgressDenial } from "../sandbox/egress-host";
 
 export type LeaseState = "leased" | "released" | "reclaimed";
 
 /** The pool side of a lease (implemented by the pool). */
 export interface LeaseOwner {
   releaseLease(sandbox: Sandbox): Promise<void>;
+  /** Counts denials a sandbox saw for the first time (metrics). */
+  countEgressDenials?(sandbox: Sandbox, count: number): void;
 }
 
 export class Sandbox {
   #state: LeaseState = "leased";
   #releasing: Promise<void> | undefined;
+  /** Denials already counted in the metrics. */
+  #denialsCounted = 0;
 
   /** @internal created by the pool only */
   constructor(
@@ -58,6 +65,39 @@ export class Sandbox {
   async putFile(path: string, content: string | Buffer, options?: { mode?: number }): Promise<void> {
     this.assertLeased();
     return this.session.putFile(path, content, options);
+  }
+
+  /** Opens an interactive terminal (a PTY `docker exec`, /bin/sh by default) next to exec(); see Terminal. */
+  async openTerminal(options: TerminalOptions): Promise<Terminal> {
+    this.assertLeased();
+    if (!this.session.openTerminal) throw new Error(`sandbox ${this.name}: this session cannot open terminals`);
+    return this.session.openTerminal(options);
+  }
+
+  /**
+   * Replaces the egress policy of the running sandbox (allowlist, ports, or "none"); it must lie within the
+   * profile's (EgressWidenedError otherwise). The host's proxy applies it from the next request on.
+   */
+  async setEgress(policy: EgressPolicyInput): Promise<EgressPolicy> {
+    this.assertLeased();
+    if (!this.session.setEgress) throw new Error(`sandbox ${this.name}: this session has no egress policy to change`);
+    return this.session.setEgress(policy);
+  }
+
+  /** The egress policy in force: the profile's, or what setEgress() set last. */
+  get egressPolicy(): EgressPolicy {
+    return this.session.egressPolicy ?? { mode: "none", hosts: [], cidrs: [], ports: [80, 443] };
+  }
+
+  /** What the host's egress proxy refused this sandbox so far (host, port, method, time), oldest first. */
+  async egressDenials(): Promise<EgressDenial[]> {
+    this.assertLeased();
+    const denials = (await this.session.egressDenials?.()) ?? [];
+    if (denials.length > this.#denialsCounted) {
+      this.owner.countEgressDenials?.(this, denials.length - this.#denialsCounted);
+      this.#denialsCounted = denials.length;
+    }
+    return denials;
   }
 
   /** Destroys the sandbox and returns its slot to the pool; idempotent. */

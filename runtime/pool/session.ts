@@ -7,6 +7,9 @@ import type Dockerode from "dockerode";
 import type { Endpoint, RegistryTls } from "../registry/schema";
 import type { ExecOptions, ExecResult } from "../sandbox/exec-contract";
 import type { SandboxProfile } from "../sandbox/profile";
+import type { EgressPolicy, EgressPolicyInput } from "../sandbox/egress";
+import type { EgressDenial } from "../sandbox/egress-host";
+import type { Terminal, TerminalOptions } from "../sandbox/terminal";
 
 export type { ExecOptions, ExecResult };
 
@@ -17,7 +20,15 @@ export interface PoolSession {
   readonly usesShellChannel: boolean;
   exec(argv: string[], options?: ExecOptions): Promise<ExecResult>;
   putFile(path: string, content: string | Buffer, options?: { mode?: number }): Promise<void>;
+  /** Optional: sessions of test doubles may not have terminals. */
+  openTerminal?(options: TerminalOptions): Promise<Terminal>;
   healthy(): boolean;
+  /** Replaces a running sandbox's egress policy (within its profile's); sessions without egress may lack it. */
+  setEgress?(policy: EgressPolicyInput): Promise<EgressPolicy>;
+  /** The egress policy in force (sessions of test doubles may lack it). */
+  readonly egressPolicy?: EgressPolicy;
+  /** Every egress refusal of the sandbox so far, oldest first. */
+  egressDenials?(): Promise<EgressDenial[]>;
   /** True while the channel is being re-attached after its stream was cut (the sandbox is not handed out meanwhile). */
   recovering?(): boolean;
   /** Closes the channel and force-removes the container; idempotent, never throws. */

@@ -6,17 +6,15 @@
  * This file must never import @pulumi (the runtime runs on servers without it).
  */
 import { z } from "zod";
+import { RegistryError } from "../errors";
+
+export { RegistryError };
 
 /** The registry version this code writes and reads. */
 export const REGISTRY_VERSION = 1;
 
 /** Versions this runtime can read. */
 export const SUPPORTED_REGISTRY_VERSIONS: readonly number[] = [1];
-
-/** Raised for any registry that cannot be used; the message says what to change. */
-export class RegistryError extends Error {
-  override readonly name = "RegistryError";
-}
 
 const pem = (block: "CERTIFICATE" | "PRIVATE KEY") =>
   z

@@ -3,11 +3,29 @@
  * daemon's defaults, which differ between hosts), and asserted by `docker inspect` in the engine tests.
  */
 import type Dockerode from "dockerode";
+import { EGRESS_NETWORK, EGRESS_PROXY_URL } from "./egress-host";
 import type { SandboxProfile } from "./profile";
+
+/**
+ * Where a sandbox with an egress policy sends its HTTP(S): the host's proxy. Set for the tools that read it
+ * (curl, pip, npm, git, most SDKs); a sandbox that ignores it gets nothing, as the network has no route out.
+ */
+export function egressProxyEnv(): string[] {
+  return ["HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"].map((name) => `${name}=${EGRESS_PROXY_URL}`);
+}
+
+/** The Docker network a sandbox joins: none, the proxied egress network, or the profile's own network. */
+export function sandboxNetworkMode(profile: SandboxProfile): string {
+  return profile.egress.mode === "none" ? profile.network : EGRESS_NETWORK;
+}
 
 export interface ContainerSpecOverrides {
   /** Run the image's own CMD instead of the profile's shell (images without a shell). @default false */
   imageCommand?: boolean;
+  /** Extra mounts, e.g. a persistent workspace's data volume (runtime/workspace/). @default [] */
+  mounts?: Dockerode.MountSettings[];
+  /** Where commands start instead of the profile's workdir tmpfs (a workspace starts in its data volume). */
+  workingDir?: string;
 }
 
 export function sandboxContainerOptions(
@@ -33,10 +51,10 @@ export function sandboxContainerOptions(
     AttachStderr: useShell,
     Tty: false,
     User: profile.user,
-    WorkingDir: profile.workdir.path,
-    Env: Object.entries(profile.env).map(([k, v]) => `${k}=${v}`),
+    WorkingDir: overrides.workingDir ?? profile.workdir.path,
+    Env: [...Object.entries(profile.env).map(([k, v]) => `${k}=${v}`), ...(profile.egress.mode === "none" ? [] : egressProxyEnv())],
     Labels: labels,
-    NetworkDisabled: profile.network === "none",
+    NetworkDisabled: sandboxNetworkMode(profile) === "none",
     ExposedPorts: {},
     HostConfig: {
       Runtime: profile.runtime,
@@ -53,14 +71,14 @@ export function sandboxContainerOptions(
         [profile.tmpfs.path]: tmpfsOptions(profile.tmpfs.sizeBytes),
         [profile.workdir.path]: tmpfsOptions(profile.workdir.sizeBytes),
       },
-      NetworkMode: profile.network,
+      NetworkMode: sandboxNetworkMode(profile),
       // Private namespaces, stated so a daemon default can never turn them into host ones.
       IpcMode: "private",
       PidMode: "",
       UTSMode: "",
       UsernsMode: "",
       Binds: [],
-      Mounts: [],
+      Mounts: overrides.mounts ?? [],
       Devices: [],
       PortBindings: {},
       PublishAllPorts: false,

@@ -13,6 +13,10 @@ export interface DockerExecRequest {
   stdin?: Buffer;
   timeoutMs?: number;
   maxOutputBytes: number;
+  /** Each demultiplexed chunk as it arrives (streaming). */
+  onOutput?: (stream: "stdout" | "stderr", chunk: Buffer) => void;
+  /** Aborting ends the wait as a timeout does (the process keeps running: nothing in the container can kill it). */
+  signal?: AbortSignal;
 }
 
 export interface DockerExecOutcome {
@@ -42,6 +46,7 @@ export async function dockerExec(client: EndpointClient, containerId: string, re
   const err: Buffer[] = [];
   const size = { stdout: 0, stderr: 0 };
   const demuxer = new DockerStreamDemuxer((which, payload) => {
+    request.onOutput?.(which, payload);
     if (size[which] >= request.maxOutputBytes) return;
     size[which] += payload.length;
     (which === "stdout" ? out : err).push(payload);
@@ -54,6 +59,13 @@ export async function dockerExec(client: EndpointClient, containerId: string, re
         resolve(false);
       }, request.timeoutMs);
     }
+    const stop = () => {
+      if (timer) clearTimeout(timer);
+      stream.destroy();
+      resolve(false);
+    };
+    if (request.signal?.aborted) stop();
+    request.signal?.addEventListener("abort", stop, { once: true });
     stream.on("data", (chunk: Buffer) => demuxer.push(chunk));
     stream.on("end", () => {
       if (timer) clearTimeout(timer);

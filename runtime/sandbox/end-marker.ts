@@ -22,6 +22,9 @@ export class EndMarkerScanner {
   private tail: Buffer = Buffer.alloc(0);
   private markerAt = -1;
   private result: MarkerScanResult | undefined;
+  /** Streaming: bytes pushed but not yet handed out by {@link takeReleasable}, and how many were handed out. */
+  private unreleased: Buffer = Buffer.alloc(0);
+  private released = 0;
 
   constructor(
     private readonly prefix: Buffer,
@@ -48,6 +51,32 @@ export class EndMarkerScanner {
       return true;
     }
     return false;
+  }
+
+  /**
+   * For streaming: the output bytes that are certainly the command's (not the start of the marker), each byte
+   * once. Holds back only a tail that could begin the marker prefix, so ordinary output ("line\n") passes at once.
+   */
+  takeReleasable(chunk: Buffer): Buffer {
+    this.unreleased = this.unreleased.length ? Buffer.concat([this.unreleased, chunk]) : chunk;
+    const pushed = this.released + this.unreleased.length;
+    let limit: number;
+    if (this.markerAt >= 0) limit = Math.min(this.markerAt, pushed);
+    else limit = pushed - this.possibleMarkerStart(this.unreleased);
+    const count = Math.max(0, limit - this.released);
+    const out = this.unreleased.subarray(0, count);
+    this.unreleased = this.unreleased.subarray(count);
+    this.released += count;
+    if (this.markerAt >= 0) this.unreleased = Buffer.alloc(0);
+    return out;
+  }
+
+  /** Length of the longest tail of `bytes` that is a proper prefix of the marker prefix. */
+  private possibleMarkerStart(bytes: Buffer): number {
+    for (let k = Math.min(this.prefix.length - 1, bytes.length); k > 0; k--) {
+      if (bytes.subarray(bytes.length - k).equals(this.prefix.subarray(0, k))) return k;
+    }
+    return 0;
   }
 
   get done(): MarkerScanResult | undefined {

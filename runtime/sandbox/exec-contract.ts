@@ -15,6 +15,13 @@ export interface ExecOptions {
   env?: Record<string, string>;
   /** Working directory. @default the profile's workdir */
   cwd?: string;
+  /**
+   * Called with each piece of output as the command produces it (before exec resolves), for streaming. The
+   * result still carries the whole output.
+   */
+  onOutput?: (stream: "stdout" | "stderr", chunk: Buffer) => void;
+  /** Aborting kills the command, as a timeout does (the result then has `timedOut: true`). */
+  signal?: AbortSignal;
 }
 
 export interface ExecResult {

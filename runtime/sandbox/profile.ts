@@ -3,6 +3,7 @@
  * the rest of the runtime reads the typed result and never re-validates.
  */
 import { z } from "zod";
+import { egressPolicySchema } from "./egress";
 
 const MiB = 1024 * 1024;
 
@@ -47,6 +48,12 @@ export const sandboxProfileSchema = z
         message: 'must be "none" or the name of a Docker network; "host" and "container:..." would share a namespace',
       })
       .default("none"),
+    /**
+     * What the sandbox may reach outside, enforced on the workspace host (docs/egress.md): `{ mode: "none" }`
+     * (default), an `allowlist` of host names / CIDRs and ports, or the public `internet`; never the private
+     * network or the metadata address. Exclusive with `network`. @default { mode: "none" }
+     */
+    egress: egressPolicySchema.default({ mode: "none", hosts: [], cidrs: [], ports: [80, 443] }),
     /** uid[:gid] the sandbox runs as. @default "65534:65534" (nobody) */
     user: z
       .string()
@@ -63,7 +70,12 @@ export const sandboxProfileSchema = z
     /** OCI runtime. "runc" only when set explicitly (no gVisor isolation). @default "runsc" */
     runtime: z.enum(["runsc", "runc"]).default("runsc"),
   })
-  .strict();
+  .strict()
+  .refine((p) => p.network === "none" || p.egress.mode === "none", {
+    message:
+      'set either network (a Docker network of your own, unfiltered beyond DOCKER-USER) or egress (the host\'s proxied, allowlisted egress), not both: remove one',
+    path: ["egress"],
+  });
 
 export type SandboxProfile = z.infer<typeof sandboxProfileSchema>;
 export type SandboxProfileInput = z.input<typeof sandboxProfileSchema>;

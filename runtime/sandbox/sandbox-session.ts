@@ -5,15 +5,20 @@
  */
 import { posix } from "node:path";
 import type { Duplex } from "node:stream";
-import { ExecInterruptedError, SandboxBrokenError } from "../errors";
+import { ExecInterruptedError, ImageNotFoundError, SandboxBrokenError } from "../errors";
 import { withDeadline } from "../deadline";
 import type { EndpointClient } from "../docker/endpoint-client";
 import { singleFileTar } from "../docker/single-file-tar";
-import { sandboxContainerOptions } from "./container-spec";
+import { ContainerSpecOverrides, sandboxContainerOptions } from "./container-spec";
 import { dockerExec } from "./docker-exec";
 import { ExecOptions, ExecResult, execResult } from "./exec-contract";
 import type { SandboxProfile } from "./profile";
+import { EgressWidenedError } from "../errors";
+import { EgressPolicy, EgressPolicyInput, narrowEgress } from "./egress";
+import type { EgressDenial } from "./egress-host";
+import { egressAddress, readEgressDenials, writeEgressPolicy } from "./egress-policy";
 import { reattachShell } from "./reattach";
+import { openTerminal, Terminal, TerminalOptions } from "./terminal";
 import { ChannelLostError, ChannelLostListener, RunTimeout, ShellChannel } from "./shell-channel";
 import {
   INTERRUPT_SIGNAL,
@@ -38,7 +43,12 @@ export interface SandboxSessionStartOptions {
    * @default 30_000
    */
   reattachTimeoutMs?: number;
+  /** Mounts and working directory beyond the profile's (a persistent workspace's volume). */
+  container?: Pick<ContainerSpecOverrides, "mounts" | "workingDir">;
 }
+
+/** Per client (endpoint): image + shell pairs whose shell was seen in a container, so it is not looked up again. */
+const shellsSeen = new WeakMap<EndpointClient, Set<string>>();
 
 /** Time after the interrupt for the shell to report the killed command before the sandbox is written off. */
 const INTERRUPT_GRACE_MS = 3_000;
@@ -62,11 +72,20 @@ export class SandboxSession {
     try {
       if (profile.shell !== null) {
         try {
-          containerId = await create(client, profile, labels, options.name, false, remaining());
+          containerId = await create(client, profile, labels, options.name, { ...options.container, imageCommand: false }, remaining());
+          // Look before starting: under runsc, a start whose command is missing leaves its containerd shim
+          // running on the host for good, even after the container is removed. Once per image and endpoint
+          // (the stat mounts the container's root: ~10-30 ms).
+          const shellKey = `${profile.image}\0${profile.shell}`;
+          if (!shellsSeen.get(client)?.has(shellKey)) {
+            if (!(await containerHasPath(client, containerId, profile.shell, remaining()))) throw new ShellMissing(profile.shell);
+            shellsSeen.set(client, (shellsSeen.get(client) ?? new Set<string>()).add(shellKey));
+          }
           const { channel, capabilities } = await openShellChannel(client, containerId, maxOutputBytes, onLost, remaining());
           session = new SandboxSession(client, containerId, profile, maxOutputBytes, reattachTimeoutMs, channel, capabilities);
           // Lost between the probe and now (nothing was in flight): start re-attaching like any later loss.
           if (!channel.open) session.onChannelLost(channel.closedReason ?? "attach stream closed", false);
+          await session.startEgress(options.name ?? containerId, remaining());
           return session;
         } catch (err) {
           if (!containerId || !(await shellIsMissing(client, containerId, err))) throw err;
@@ -74,9 +93,11 @@ export class SandboxSession {
           containerId = undefined;
         }
       }
-      containerId = await create(client, profile, labels, options.name, true, remaining());
+      containerId = await create(client, profile, labels, options.name, { ...options.container, imageCommand: true }, remaining());
       await client.call("start container", (docker) => docker.getContainer(containerId!).start(), remaining());
-      return new SandboxSession(client, containerId, profile, maxOutputBytes, 0, undefined, undefined);
+      const commandOnly = new SandboxSession(client, containerId, profile, maxOutputBytes, 0, undefined, undefined);
+      await commandOnly.startEgress(options.name ?? containerId, remaining());
+      return commandOnly;
     } catch (err) {
       // Nothing half-created: the container goes, whatever failed.
       if (containerId) await client.removeContainer(containerId).catch(() => undefined);
@@ -86,6 +107,8 @@ export class SandboxSession {
 
   readonly endpointId: string;
   private queue: Promise<unknown> = Promise.resolve();
+  /** Set once the sandbox's egress policy is on its host (profiles with egress only). */
+  private egress: { address: string; sandbox: string; policy: EgressPolicy } | undefined;
   private destroyed = false;
   private broken: string | undefined;
   /** Set while a new attach stream is being opened after the last one was cut; resolves when usable again. */
@@ -200,12 +223,59 @@ export class SandboxSession {
     });
   }
 
+  /** An interactive PTY session next to the channel (see terminal.ts). */
+  async openTerminal(options: TerminalOptions): Promise<Terminal> {
+    await this.reattaching;
+    this.assertUsable();
+    return openTerminal(this.client, this.containerId, options);
+  }
+
   /** Closes the channel and force-removes the container. Idempotent; never throws. */
   async destroy(): Promise<void> {
     if (this.destroyed) return;
     this.destroyed = true;
     this.channel?.close("sandbox destroyed");
     await this.client.removeContainer(this.containerId).catch(() => undefined);
+    // The address is free now; whoever gets it next starts from "nothing allowed" until its own policy lands.
+    if (this.egress) {
+      const { address, sandbox } = this.egress;
+      await writeEgressPolicy(this.client, this.profile.image, address, sandbox, { mode: "none" }).catch(() => undefined);
+    }
+  }
+
+  /** The egress policy in force (the profile's, or what {@link setEgress} set last). */
+  get egressPolicy(): EgressPolicy {
+    return this.egress?.policy ?? this.profile.egress;
+  }
+
+  /** Writes the profile's policy for this sandbox's address, before anyone gets the sandbox. */
+  private async startEgress(sandbox: string, timeoutMs: number): Promise<void> {
+    if (this.profile.egress.mode === "none") return;
+    const address = await egressAddress(this.client, this.containerId, timeoutMs);
+    await writeEgressPolicy(this.client, this.profile.image, address, sandbox, this.profile.egress, timeoutMs);
+    this.egress = { address, sandbox, policy: this.profile.egress };
+  }
+
+  /**
+   * Replaces the egress policy of the running sandbox; the host's proxy applies it from the next request on.
+   * `policy` must lie within the profile's (throws EgressWidenedError otherwise, see egress.ts).
+   */
+  async setEgress(policy: EgressPolicyInput): Promise<EgressPolicy> {
+    const narrowed = narrowEgress(this.profile.egress, policy);
+    if (!this.egress) {
+      throw new EgressWidenedError(`egress: this sandbox's profile has egress mode "none"; its egress cannot be changed at run time`);
+    }
+    this.assertUsable();
+    const { address, sandbox } = this.egress;
+    await writeEgressPolicy(this.client, this.profile.image, address, sandbox, narrowed);
+    this.egress = { address, sandbox, policy: narrowed };
+    return narrowed;
+  }
+
+  /** What the host's proxy refused this sandbox so far, oldest first ([] without egress). */
+  async egressDenials(): Promise<EgressDenial[]> {
+    if (!this.egress) return [];
+    return readEgressDenials(this.client, this.profile.image, this.egress.sandbox);
   }
 
   private async execNow(argv: string[], options: ExecOptions): Promise<ExecResult> {
@@ -230,7 +300,15 @@ export class SandboxSession {
         options.timeoutMs === undefined
           ? undefined
           : { ms: options.timeoutMs, graceMs: INTERRUPT_GRACE_MS, interrupt: () => this.interruptShell() };
-      return execResult(await this.runOnChannel(program, nonce, timeout), started);
+      // An abort (a streaming client went away) ends the command the way a timeout does: SIGUSR1 to the shell.
+      const onAbort = () => void this.interruptShell().catch(() => undefined);
+      if (options.signal?.aborted) onAbort();
+      options.signal?.addEventListener("abort", onAbort, { once: true });
+      try {
+        return execResult(await this.runOnChannel(program, nonce, timeout, options.onOutput), started);
+      } finally {
+        options.signal?.removeEventListener("abort", onAbort);
+      }
     }
     const result = await dockerExec(this.client, this.containerId, {
       argv,
@@ -239,20 +317,16 @@ export class SandboxSession {
       stdin,
       timeoutMs: options.timeoutMs,
       maxOutputBytes: this.maxOutputBytes,
+      onOutput: options.onOutput,
+      signal: options.signal,
     });
     // A timed-out docker exec keeps running in the container (nothing there can kill it): retire the sandbox.
     if (result.timedOut) this.broken = "a command outlived its timeout and could not be killed (no shell in the image)";
     return execResult(result, started);
   }
 
-  private async pathExists(path: string): Promise<boolean> {
-    try {
-      await this.client.call(`stat ${path}`, (docker) => docker.getContainer(this.containerId).infoArchive({ path }));
-      return true;
-    } catch (err) {
-      if ((err as { statusCode?: number }).statusCode === 404) return false;
-      throw err;
-    }
+  private pathExists(path: string): Promise<boolean> {
+    return containerHasPath(this.client, this.containerId, path);
   }
 
   /** SIGUSR1 to the shell: its trap kills the running command (see shell-program.ts). */
@@ -260,10 +334,10 @@ export class SandboxSession {
     await this.client.call("signal sandbox shell", (docker) => docker.getContainer(this.containerId).kill({ signal: INTERRUPT_SIGNAL }), 5_000);
   }
 
-  private async runOnChannel(program: string, nonce: string, timeout: RunTimeout | undefined) {
+  private async runOnChannel(program: string, nonce: string, timeout: RunTimeout | undefined, onOutput?: ExecOptions["onOutput"]) {
     const channel = this.channel!;
     try {
-      const result = await channel.run(program, nonce, timeout);
+      const result = await channel.run(program, nonce, timeout, onOutput);
       if (result.abandoned) this.broken = channel.closedReason ?? "channel abandoned";
       return result;
     } catch (err) {
@@ -298,12 +372,27 @@ async function create(
   profile: SandboxProfile,
   labels: Record<string, string>,
   name: string | undefined,
-  imageCommand: boolean,
+  overrides: ContainerSpecOverrides,
   timeoutMs: number,
 ): Promise<string> {
-  const spec = sandboxContainerOptions(profile, labels, name, { imageCommand });
-  const container = await client.call("create container", (docker, abortSignal) => docker.createContainer({ ...spec, abortSignal } as typeof spec), timeoutMs);
-  return container.id;
+  const spec = sandboxContainerOptions(profile, labels, name, overrides);
+  try {
+    const container = await client.call("create container", (docker, abortSignal) => docker.createContainer({ ...spec, abortSignal } as typeof spec), timeoutMs);
+    return container.id;
+  } catch (err) {
+    throw imageMissing(err) ? new ImageNotFoundError(profile.image, [client.id], dockerMessage(err)) : err;
+  }
+}
+
+/** Docker answers a create from an image it does not have with 404 "No such image: <ref>" (it never pulls). */
+function imageMissing(err: unknown): boolean {
+  return (err as { statusCode?: number })?.statusCode === 404 && /no such image/i.test(dockerMessage(err));
+}
+
+/** The daemon's own message (dockerode puts it in `json.message`, behind its generic "(HTTP code 404) ..." text). */
+function dockerMessage(err: unknown): string {
+  const json = (err as { json?: { message?: unknown } })?.json;
+  return typeof json?.message === "string" ? json.message : String((err as Error)?.message ?? err);
 }
 
 /** Attach first (so no byte is lost), then start, then probe the shell: the sandbox is usable once this resolves. */
@@ -327,8 +416,30 @@ async function openShellChannel(client: EndpointClient, containerId: string, max
   }
 }
 
+/** Whether a path exists in the container's filesystem; works on a container that was created but not started. */
+async function containerHasPath(client: EndpointClient, containerId: string, path: string, timeoutMs?: number): Promise<boolean> {
+  try {
+    const response = await client.call(`stat ${path}`, (docker) => docker.getContainer(containerId).infoArchive({ path }), timeoutMs);
+    // dockerode hands over the HEAD response as a stream: until it is read to its (empty) end, its keep-alive
+    // socket stays taken, and once maxSockets are taken every later call to the endpoint, pings included, waits.
+    (response as NodeJS.ReadableStream).resume();
+    return true;
+  } catch (err) {
+    if ((err as { statusCode?: number }).statusCode === 404) return false;
+    throw err;
+  }
+}
+
+/** The image has no file at the profile's shell path (seen before the container was started). */
+class ShellMissing extends Error {
+  constructor(shell: string) {
+    super(`no such file or directory: ${shell}`);
+  }
+}
+
 /** Whether starting the shell failed because the image has none (then the image's own CMD is used). */
 async function shellIsMissing(client: EndpointClient, containerId: string, err: unknown): Promise<boolean> {
+  if (err instanceof ShellMissing) return true;
   if (/no such file|not found|executable file/i.test(String((err as Error)?.message))) return true;
   try {
     const info = await client.call("inspect container", (docker) => docker.getContainer(containerId).inspect(), 5_000);

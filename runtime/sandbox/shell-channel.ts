@@ -42,6 +42,7 @@ interface PendingRun {
   resolve: (result: ChannelRunResult) => void;
   reject: (err: Error) => void;
   timer?: NodeJS.Timeout;
+  onOutput?: (stream: "stdout" | "stderr", chunk: Buffer) => void;
 }
 
 export class ShellChannel {
@@ -75,7 +76,7 @@ export class ShellChannel {
    * `timeout.interrupt()` (the host signals the shell, whose trap kills the command); if the markers still do
    * not arrive within `timeout.graceMs`, the channel is closed and the result is `abandoned`.
    */
-  run(program: string, nonce: string, timeout?: RunTimeout): Promise<ChannelRunResult> {
+  run(program: string, nonce: string, timeout?: RunTimeout, onOutput?: PendingRun["onOutput"]): Promise<ChannelRunResult> {
     if (this.brokenReason) return Promise.reject(new Error(this.brokenReason));
     if (this.pending) return Promise.reject(new Error("the shell channel runs one command at a time"));
     const prefix = Buffer.from(markerPrefix(nonce), "latin1");
@@ -85,6 +86,7 @@ export class ShellChannel {
         stderr: new EndMarkerScanner(prefix, MARKER_TRAILER_LENGTH, this.maxOutputBytes),
         resolve,
         reject,
+        onOutput,
       };
       if (timeout) {
         pending.timer = setTimeout(() => {
@@ -121,6 +123,10 @@ export class ShellChannel {
     // Output outside a command (a process the last command left behind) belongs to no one: drop it.
     if (!pending) return;
     pending[which].push(payload);
+    if (pending.onOutput) {
+      const released = pending[which].takeReleasable(payload);
+      if (released.length) pending.onOutput(which, released);
+    }
     const out = pending.stdout.done;
     const err = pending.stderr.done;
     if (!out || !err) return;

@@ -110,7 +110,7 @@ export function renderExecProgram(options: ExecProgramOptions): string {
     if (!ENV_NAME.test(name)) throw new Error(`environment variable name "${name}" is not a valid identifier`);
     setup.push(`export ${shellQuote(`${name}=${value}`)}`);
   }
-  setup.push(`exec ${argv.map(shellQuote).join(" ")}`);
+  setup.push(commandCheck(argv[0]!), `exec ${argv.map(shellQuote).join(" ")}`);
   lines.push(`( ${setup.join(" && ")} ) < ${stdinRedirect} &`);
   lines.push(`__sf_p=$!`);
   // `2>/dev/null`: the shell's own "Killed" notice is not the command's output. A SIGUSR1 (timeout) interrupts
@@ -119,6 +119,20 @@ export function renderExecProgram(options: ExecProgramOptions): string {
   lines.push(`[ "$__sf_to" = 1 ] && { wait $__sf_p 2>/dev/null; __sf_rc=137; }`);
   if (stdinRedirect !== "/dev/null") lines.push(`rm -f ${stdinRedirect}`);
   return `${lines.join("\n")}\n${emitMarker(nonce)}`;
+}
+
+/**
+ * Says "not found" (127) or "not executable" (126) in the command's own words before `exec` would: the shell's
+ * message names itself and the line it read from the channel (`/bin/sh: exec: line 53: /x: not found`), which is
+ * noise about the wrapper, not the command. Builtins only (`command -v`, `[`), so the check costs no fork.
+ */
+function commandCheck(command: string): string {
+  const word = shellQuote(command);
+  const notFound = `{ printf '%s: command not found\\n' ${word} >&2; exit 127; }`;
+  if (!command.includes("/")) return `{ command -v -- ${word} >/dev/null 2>&1 || ${notFound}; }`;
+  // A path: exec needs a regular file with the execute bit (a directory or a plain file fails with 126).
+  const notExecutable = `{ printf '%s: permission denied (not an executable file)\\n' ${word} >&2; exit 126; }`;
+  return `{ [ -e ${word} ] || ${notFound}; [ -f ${word} ] && [ -x ${word} ] || ${notExecutable}; }`;
 }
 
 export function renderPutFileProgram(nonce: string, path: string, content: Buffer, mode: number, capabilities: ShellCapabilities): string {

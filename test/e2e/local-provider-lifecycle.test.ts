@@ -40,6 +40,17 @@ describe.skipIf(skip)("the local provider's create and delete functions", () => 
       for (const b of binding ?? []) expect(b.HostIp).toBe("127.0.0.1");
     }
 
+    // Only a platform host publishes the sandbox service's 443: pulumi up -s local's serviceUrl is built from it.
+    expect(host.outs.servicePort).toBeUndefined();
+    const platform = await createLocalHost(
+      { fleet: FLEET, hostName: "platform-1", role: "platform", privateIp: "10.213.2.11", subnet: SUBNET, userData },
+      docker,
+    );
+    expect(platform.outs.servicePort).toBeGreaterThan(0);
+    const published = (await docker.getContainer(platform.outs.containerId).inspect()).NetworkSettings.Ports?.["443/tcp"];
+    expect(published).toEqual([expect.objectContaining({ HostIp: "127.0.0.1", HostPort: String(platform.outs.servicePort) })]);
+    expect(await deleteLocalHost(platform.outs, docker)).toContain(`container sandfleet-${FLEET}-platform-1`);
+
     const removed = await deleteLocalHost(host.outs, docker);
     expect(removed).toEqual([`container sandfleet-${FLEET}-ws-1`, `volume sandfleet-${FLEET}-ws-1-docker`]);
     await deleteLocalNetwork(network.outs, docker);

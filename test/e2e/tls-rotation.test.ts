@@ -8,14 +8,14 @@
  * Without a reachable engine and without CI these tests skip with a message; with CI set they must run.
  * Run alone with: npx vitest run test/e2e/tls-rotation.test.ts
  */
-import { mkdtempSync, statSync } from "node:fs";
+import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import tls, { type PeerCertificate } from "node:tls";
 import Docker from "dockerode";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { IssuedCert } from "../../components/tls/local-issuer";
-import { createPool, type Pool, type Sandbox } from "../../runtime";
+import { createPool, type Pool, type Sandbox } from "../../runtime/index";
 import { readRegistryFile, type EndpointRegistry } from "../../runtime/registry/schema";
 import { execInContainer } from "../../local/container-exec";
 import { runDoctor } from "../../local/doctor";
@@ -47,7 +47,9 @@ function presentedCert(host: FleetHost, ca: string, client: IssuedCert): Promise
 
 describe.skipIf(skip)("rotating the local fleet's Docker TLS certificates", () => {
   const docker = new Docker();
-  const stateDir = join(mkdtempSync(join(tmpdir(), "sandfleet-rotation-")), "state");
+  // downFleet removes the state directory itself; its temporary parent is this test's to remove.
+  const scratch = mkdtempSync(join(tmpdir(), "sandfleet-rotation-"));
+  const stateDir = join(scratch, "state");
   let fleet: LocalFleet;
   let host: FleetHost;
   let rotation: RotatedTls;
@@ -98,6 +100,7 @@ describe.skipIf(skip)("rotating the local fleet's Docker TLS certificates", () =
     await leased?.release().catch(() => undefined);
     await pool?.close().catch(() => undefined);
     await downFleet({ fleet: FLEET, stateDir, docker }).catch(() => undefined);
+    rmSync(scratch, { recursive: true, force: true });
   });
 
   it("restarted dockerd on the host (so the checks below are about a real restart)", async () => {

@@ -1,6 +1,6 @@
 /**
  * `sandfleet doctor` and `sandfleet status`, run as the real bin against real daemons: two healthy ones, a
- * frozen one (SIGSTOP) and an address where nothing listens.
+ * frozen one (SIGSTOP), an address where nothing listens, and one whose certificates expire in 10 days.
  */
 import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -8,6 +8,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { issueDockerTls } from "../../components/tls/local-issuer";
+import { runDoctor } from "../../local/doctor";
 import { EndpointClient } from "../../runtime/docker/endpoint-client";
 import { poolLabels } from "../../runtime/pool/labels";
 import { parseSandboxProfile } from "../../runtime/sandbox/profile";
@@ -29,8 +31,17 @@ async function sandfleet(args: string[]): Promise<{ code: number; stdout: string
   }
 }
 
+/** The CLI with stdout and stderr on one pipe (`2>&1`), as a terminal or a CI log shows them. */
+async function sandfleetCombined(args: string[]): Promise<string> {
+  const quoted = [process.execPath, BIN, ...args].map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(" ");
+  const result = await run("sh", ["-c", `${quoted} 2>&1`], { timeout: 60_000 }).catch((err: { stdout?: string }) => ({ stdout: err.stdout ?? "" }));
+  return result.stdout;
+}
+
 describe.skipIf(!support.ok)("sandfleet doctor and status", () => {
   let daemons: TestDaemon[];
+  let expiring: TestDaemon[] = [];
+  let expiringFile: string;
   let dir: string;
   let healthyFile: string;
   let mixedFile: string;
@@ -49,6 +60,12 @@ describe.skipIf(!support.ok)("sandfleet doctor and status", () => {
     mixed.endpoints.push({ ...daemons[0]!.endpoint(), id: "test-nothing-listens", port: closedPort });
     mixedFile = join(dir, "mixed.json");
     writeFileSync(mixedFile, JSON.stringify(mixed));
+    // Leaves (server and client) issued for 10 days: inside the default 30-day renewal window.
+    const shortLived = await issueDockerTls({ stack: "test", servers: [{ serverName: "test-dockerd", privateIp: "127.0.0.1" }], validityHours: 240 });
+    expiring = await startTestDaemons(["doc-expiring"], { defaultRuntime: "runsc", tls: shortLived });
+    ensureBusyboxImage(`unix://${expiring[0]!.socketPath}`);
+    expiringFile = join(dir, "expiring.json");
+    writeFileSync(expiringFile, JSON.stringify(testRegistry(expiring)));
     // A pool's container on doc-a, for `status`.
     client = EndpointClient.remote(healthy.endpoints[0]!, healthy.tls);
     session = await SandboxSession.start(
@@ -63,7 +80,7 @@ describe.skipIf(!support.ok)("sandfleet doctor and status", () => {
     daemons?.[2]?.thaw();
     await session?.destroy();
     client?.close();
-    await Promise.all((daemons ?? []).map((d) => d.stop()));
+    await Promise.all([...(daemons ?? []), ...expiring].map((d) => d.stop()));
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
@@ -75,6 +92,31 @@ describe.skipIf(!support.ok)("sandfleet doctor and status", () => {
     expect(result.stdout).toMatch(/1\/3 used/);
     expect(result.stderr).toContain("checking 2 endpoint(s)");
     expect(result.code).toBe(0);
+  });
+
+  it("shows each endpoint's server and client certificate expiry, and warns inside the renewal window", async () => {
+    const healthy = await sandfleet(["doctor", "--registry", healthyFile]);
+    expect(healthy.stdout).toMatch(/EXPIRY/);
+    // issueTestTls leaves live 8760 h: 364 days left, outside the window.
+    expect(healthy.stdout).toMatch(/test-doc-a .*ok\s+server 364d, client 364d\s+20\.10/);
+
+    const result = await sandfleet(["doctor", "--registry", expiringFile]);
+    // Inside the window is a warning, not a failure: the endpoint works today. Exit code 0, as documented.
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/test-doc-expiring .*WARN server 9d, client 9d .*READY \(warnings\)/);
+    expect(result.stdout).toMatch(/test-doc-expiring expiry: server cert expires 20\d\d-\d\d-\d\dT[^ ]+ \(9 days\), client cert expires 20\d\d-\d\d-\d\dT[^ ]+ \(9 days\): inside the 30-day renewal window; run pulumi up/);
+
+    const json = JSON.parse((await sandfleet(["doctor", "--registry", expiringFile, "--json"])).stdout) as { endpoints: Array<{ checks: Array<{ name: string; status: string }> }> };
+    expect(json.endpoints[0]!.checks.find((c) => c.name === "expiry")).toMatchObject({ status: "warn" });
+
+    // A narrower window: 9 days left is no longer a warning.
+    const narrow = await sandfleet(["doctor", "--registry", expiringFile, "--renew-within", "5"]);
+    expect(narrow.code).toBe(0);
+    expect(narrow.stdout).toMatch(/test-doc-expiring .*ok\s+server 9d, client 9d .*READY\s*$/m);
+
+    const bad = await sandfleet(["doctor", "--registry", expiringFile, "--renew-within", "soon"]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--renew-within: .*whole number of days/);
   });
 
   it("fails a frozen endpoint and a closed port within the deadline and exits 1", async () => {
@@ -108,8 +150,35 @@ describe.skipIf(!support.ok)("sandfleet doctor and status", () => {
     writeFileSync(file, JSON.stringify(wrong));
     const result = await sandfleet(["doctor", "--registry", file]);
     expect(result.code).toBe(1);
-    expect(result.stdout).toMatch(/FAIL unknown CA/);
+    // TCP ok, TLS failed, and the cert is not called "ok": a cert the registry's CA did not sign is valid for nothing.
+    expect(result.stdout).toMatch(/test-doc-a\s+127\.0\.0\.1:\d+\s+ok\s+FAIL unknown CA\s+-\s+-/);
     expect(result.stdout).toContain("not signed by the registry's tls.ca");
+    const json = await sandfleet(["doctor", "--registry", file, "--json"]);
+    const cert = (JSON.parse(json.stdout) as { endpoints: Array<{ checks: Array<{ name: string; status: string }> }> }).endpoints[0]!.checks.find((c) => c.name === "cert");
+    expect(cert?.status).not.toBe("ok");
+
+    // status: not "unreachable with no reason", but the TLS failure and its fix.
+    const status = await sandfleet(["status", "--registry", file]);
+    expect(status.code).toBe(1);
+    expect(status.stdout).toMatch(/test-doc-a\s+127\.0\.0\.1:\d+\s+NO: TLS unknown-ca/);
+    expect(status.stdout).toMatch(/problems and fixes[^\n]*\n\s+endpoint test-doc-a: TLS handshake failed \(unknown-ca\).*not signed by the registry's tls\.ca/);
+    const statusJson = JSON.parse((await sandfleet(["status", "--registry", file, "--json"])).stdout) as { endpoints: Array<{ errorCode?: string; problem?: string }> };
+    expect(statusJson.endpoints[0]).toMatchObject({ errorCode: "TLS_HANDSHAKE", problem: "TLS unknown-ca" });
+  });
+
+  it("prints doctor's progress lines before its table, on a terminal-like combined stream and in npm start's capture", async () => {
+    const combined = await sandfleetCombined(["doctor", "--registry", healthyFile]);
+    const progressAt = combined.indexOf("checking 2 endpoint(s)");
+    const lastProgressAt = Math.max(combined.indexOf("  test-doc-a: READY"), combined.indexOf("  test-doc-b: READY"));
+    const tableAt = combined.indexOf("ENDPOINT ");
+    expect(progressAt).toBeGreaterThanOrEqual(0);
+    expect(lastProgressAt).toBeGreaterThan(progressAt);
+    expect(tableAt).toBeGreaterThan(lastProgressAt);
+    // npm start runs the same command in-process (local/doctor.ts) and prints what it captured.
+    const captured = await runDoctor(healthyFile);
+    expect(captured.exitCode).toBe(0);
+    expect(captured.output.indexOf("checking 2 endpoint(s)")).toBe(0);
+    expect(captured.output.indexOf("ENDPOINT ")).toBeGreaterThan(captured.output.indexOf("test-doc-b: READY"));
   });
 
   it("shows the pool's containers per endpoint", async () => {

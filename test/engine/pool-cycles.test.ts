@@ -9,7 +9,7 @@
  */
 import { readdirSync, readlinkSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createPool, POOL_LABELS } from "../../runtime";
+import { createPool, POOL_LABELS } from "../../runtime/index";
 import { dockerdSupport, sleep, startTestDaemons, TestDaemon, testRegistry } from "../support/dockerd";
 import { ensureBusyboxImage } from "../support/images";
 

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AcquireTimeoutError, createPool, POOL_LABELS, Sandbox } from "../../runtime";
+import { AcquireTimeoutError, createPool, POOL_LABELS, Sandbox } from "../../runtime/index";
 import type { EndpointRegistry } from "../../runtime/registry/schema";
 import { dockerdSupport, sleep, startTestDaemons, TestDaemon, testRegistry, withTimeout } from "../support/dockerd";
 import { ensureBusyboxImage } from "../support/images";

@@ -4,7 +4,7 @@
  * close(), status and metrics, and mTLS misconfiguration.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createPool, PoolClosedError, PoolExhaustedError, NoMatchingEndpointError, AcquireTimeoutError, LeaseExpiredError, startStatusServer, POOL_LABELS } from "../../runtime";
+import { createPool, PoolClosedError, PoolExhaustedError, NoMatchingEndpointError, AcquireTimeoutError, LeaseExpiredError, startStatusServer, POOL_LABELS, TlsHandshakeError } from "../../runtime/index";
 import { dockerdSupport, issueTestTls, sleep, startTestDaemons, TestDaemon, testRegistry } from "../support/dockerd";
 import { ensureBusyboxImage } from "../support/images";
 import { waitFor } from "../support/wait-for";
@@ -282,13 +282,15 @@ describe.skipIf(!support.ok)("pool on three real endpoints", () => {
     }
   });
 
-  describe("mTLS misconfiguration gives a clear error, not a hang", () => {
+  describe("mTLS misconfiguration gives a clear error at once, not a wait for the acquire deadline", () => {
     const attempt = async (bad: EndpointRegistry, poolId: string) => {
       const t0 = Date.now();
       const pool = await createPool({ registry: bad, poolId, minIdle: 0, profiles, healthIntervalMs: 1_000, healthTimeoutMs: 500 });
       try {
-        const err = await pool.acquire({ timeoutMs: 1_500 }).catch((e) => e);
-        return { err, status: pool.status(), elapsed: Date.now() - t0 };
+        const acquireStarted = Date.now();
+        // The default deadline (30 s): the acquire must not wait for it.
+        const err = await pool.acquire().catch((e) => e);
+        return { err, status: pool.status(), elapsed: Date.now() - t0, acquireMs: Date.now() - acquireStarted };
       } finally {
         await pool.close();
       }
@@ -297,8 +299,10 @@ describe.skipIf(!support.ok)("pool on three real endpoints", () => {
     it("names the CA when the registry's CA did not sign the servers' certificates", async () => {
       const other = await issueTestTls();
       const bad = { ...registry, tls: { ...registry.tls, ca: other.ca.certPem } };
-      const { err, status, elapsed } = await attempt(bad, "wrongca");
-      expect(err).toBeInstanceOf(AcquireTimeoutError);
+      const { err, status, elapsed, acquireMs } = await attempt(bad, "wrongca");
+      expect(err).toBeInstanceOf(TlsHandshakeError);
+      expect(err).toMatchObject({ kind: "unknown-ca", endpointId: "test-pa,test-pb,test-pc" });
+      expect(acquireMs).toBeLessThan(1_000);
       expect(err.message).toMatch(/unknown-ca/);
       expect(err.message).toMatch(/tls\.ca/);
       expect(status.health).toBe("down");
@@ -312,8 +316,10 @@ describe.skipIf(!support.ok)("pool on three real endpoints", () => {
       const tls = daemons[0]!.tls;
       const noClientAuth = await issueDockerTls({ stack: "test", servers: [], ca: tls.ca, clientUsages: ["digital_signature", "server_auth"] });
       const bad = { ...registry, tls: { ...registry.tls, clientCert: noClientAuth.client.certPem, clientKey: noClientAuth.client.keyPem } };
-      const { err, status, elapsed } = await attempt(bad, "noclientauth");
-      expect(err).toBeInstanceOf(AcquireTimeoutError);
+      const { err, status, elapsed, acquireMs } = await attempt(bad, "noclientauth");
+      expect(err).toBeInstanceOf(TlsHandshakeError);
+      expect(err).toMatchObject({ kind: "client-cert-rejected" });
+      expect(acquireMs).toBeLessThan(1_000);
       expect(err.message).toMatch(/client_auth/);
       expect(status.byEndpoint["test-pb"]!.state).toBe("unresponsive");
       expect(elapsed).toBeLessThan(5_000);

@@ -9,7 +9,8 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, st
 import { request } from "node:https";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DOCKER_TLS_DROP_IN, parsePostBootResult, POST_BOOT_SCRIPT_LOCAL_PATH, renderCloudConfig } from "../../cloud-init";
+import { createHash } from "node:crypto";
+import { DOCKER_TLS_DROP_IN, firewallRuleset, firewallRulesetBlock, parsePostBootResult, POST_BOOT_SCRIPT_LOCAL_PATH, renderCloudConfig } from "../../cloud-init";
 import { issueDockerTls, LocalDockerTls } from "../../components/tls/local-issuer";
 import { hostConfig } from "../support/cloud-init-fixtures";
 import { renderedFile } from "../support/cloud-init-files";
@@ -65,11 +66,15 @@ describe.skipIf(!support.ok)("the post-boot TLS script, run against a real docke
 
   function runScript(
     input: string,
-    options: { role?: "workspace" | "platform"; cloudInitExit?: number; listen?: string[]; waitOnly?: boolean } = {},
+    options: { role?: "workspace" | "platform"; cloudInitExit?: number; listen?: string[]; waitOnly?: boolean; firewall?: boolean; dataVolume?: { device: string; mountPoint: string } } = {},
   ): ScriptRun {
-    const mode = options.waitOnly
-      ? ["--wait-only", ...(options.listen ?? []).flatMap((address) => ["--listen-address", address])]
-      : [...(options.listen ?? ["127.0.0.1"]).flatMap((address) => ["--listen-address", address]), "--port", String(port)];
+    const mode = [
+      ...(options.waitOnly
+        ? ["--wait-only", ...(options.listen ?? []).flatMap((address) => ["--listen-address", address])]
+        : [...(options.listen ?? ["127.0.0.1"]).flatMap((address) => ["--listen-address", address]), "--port", String(port)]),
+      ...(options.firewall ? ["--firewall"] : []),
+      ...(options.dataVolume ? ["--data-device", options.dataVolume.device, "--data-mount", options.dataVolume.mountPoint] : []),
+    ];
     const result = spawnSync(
       "bash",
       [POST_BOOT_SCRIPT_LOCAL_PATH, "--role", options.role ?? "workspace", ...mode],
@@ -83,6 +88,8 @@ describe.skipIf(!support.ok)("the post-boot TLS script, run against a real docke
           SANDFLEET_SYSTEMCTL: FAKE_SYSTEMCTL,
           SANDFLEET_DOCKER: `docker -H unix://${root}/docker.sock`,
           SANDFLEET_CLOUD_INIT: join(root, "bin/cloud-init"),
+          SANDFLEET_NFT: join(root, "bin/nft"),
+          FAKE_NFT_LOG: join(root, "nft.log"),
           SANDFLEET_DAEMON_TIMEOUT: "60",
           FAKE_CLOUD_INIT_EXIT: String(options.cloudInitExit ?? 0),
         },
@@ -98,6 +105,9 @@ describe.skipIf(!support.ok)("the post-boot TLS script, run against a real docke
   beforeAll(async () => {
     // Short path: the daemon's unix sockets live under it (108-byte limit).
     root = mkdtempSync("/tmp/sf-pb-");
+    // mkdtemp makes the directory 0700; the workspace daemon.json remaps user namespaces, and dockerd refuses a
+    // data root whose parents the remapped root (uid 100000) cannot traverse, as /var/lib is on a real host.
+    chmodSync(root, 0o755);
     port = await freePort();
     // 127.0.0.2 stands in for the public address of a cross-provider server (a second listener, covered by the cert).
     tls = await issueDockerTls({ stack: "post-boot", servers: [{ serverName: "ws-test", privateIp: "127.0.0.1", publicIp: "127.0.0.2" }] });
@@ -113,6 +123,10 @@ describe.skipIf(!support.ok)("the post-boot TLS script, run against a real docke
     mkdirSync(join(root, "bin"));
     writeFileSync(join(root, "bin/cloud-init"), '#!/bin/sh\n[ "$1" = status ] || exit 1\nexit "${FAKE_CLOUD_INIT_EXIT:-0}"\n');
     chmodSync(join(root, "bin/cloud-init"), 0o755);
+    // nft: the machine's real nft in check mode (-c changes nothing), every other call only recorded, so the
+    // test never loads a drop-policy table into this machine's own firewall.
+    writeFileSync(join(root, "bin/nft"), '#!/bin/sh\necho "$*" >>"$FAKE_NFT_LOG"\n[ "$1" = -c ] && exec nft "$@"\nexit 0\n');
+    chmodSync(join(root, "bin/nft"), 0o755);
   });
 
   afterAll(() => {
@@ -279,6 +293,151 @@ describe.skipIf(!support.ok)("the post-boot TLS script, run against a real docke
     const run = runScript("", { role: "platform", waitOnly: true, listen: ["127.0.0.1"] });
     expect(run.status).toBe(1);
     expect(run.stderr).toContain("--wait-only opens no listener");
+  });
+
+  describe("with --firewall (the host firewall re-delivered)", () => {
+    const rulesPath = () => join(root, "etc/sandfleet/firewall.nft");
+    const nftCalls = () => (existsSync(join(root, "nft.log")) ? readFileSync(join(root, "nft.log"), "utf8").trim().split("\n") : []);
+    const clearNftLog = () => rmSync(join(root, "nft.log"), { force: true });
+    const workspaceRules = (adminCidr: string) => firewallRuleset({ ...hostConfig("workspace", "distro"), adminCidrs: [adminCidr] });
+
+    it("checks the rendered ruleset with nft -c, installs it by rename and loads it in one nft -f, reporting its digest", () => {
+      clearNftLog();
+      const rules = workspaceRules("198.51.100.0/24");
+      const run = runScript(bundle(tls) + firewallRulesetBlock(rules), { firewall: true });
+      expect(run.status, run.stderr).toBe(0);
+      expect(readFileSync(rulesPath(), "utf8")).toBe(rules);
+      expect(statSync(rulesPath()).mode & 0o777).toBe(0o644);
+      expect(nftCalls()).toEqual([`-c -f ${rulesPath()}.new`, `-f ${rulesPath()}`]);
+      expect(parsePostBootResult(run.stdout)?.firewallSha256).toBe(createHash("sha256").update(rules).digest("hex"));
+      expect(existsSync(`${rulesPath()}.new`)).toBe(false);
+    });
+
+    it("keeps the current ruleset and loads nothing when nft -c refuses the new one", () => {
+      const current = readFileSync(rulesPath(), "utf8");
+      clearNftLog();
+      const broken = workspaceRules("198.51.100.0/24").replace("198.51.100.0/24", "198.51.100.0/33");
+      const run = runScript(bundle(tls) + firewallRulesetBlock(broken), { firewall: true });
+      expect(run.status).toBe(1);
+      expect(run.stderr).toContain("nft -c refused the new ruleset; the host keeps its current firewall");
+      expect(run.stderr).toContain("Prefix length 33 is invalid");
+      expect(readFileSync(rulesPath(), "utf8")).toBe(current);
+      expect(nftCalls()).toEqual([`-c -f ${rulesPath()}.new`]);
+      expect(existsSync(`${rulesPath()}.new`)).toBe(false);
+    });
+
+    it("refuses --firewall without the ruleset block last on stdin, before touching anything", () => {
+      clearNftLog();
+      const run = runScript(bundle(tls), { firewall: true });
+      expect(run.status).toBe(1);
+      expect(run.stderr).toContain("the last block on stdin must be the nftables ruleset");
+      expect(nftCalls()).toEqual([]);
+    });
+
+    it("in wait-only mode (the platform) loads the ruleset alone from stdin without restarting dockerd or writing TLS files", () => {
+      const pid = readFileSync(join(root, "docker.pid"), "utf8");
+      const tlsDir = execFileSync("ls", ["-lA", "--time-style=full-iso", join(root, "etc/docker/tls")], { encoding: "utf8" });
+      clearNftLog();
+      const rules = firewallRuleset({ ...hostConfig("platform", "distro"), adminCidrs: ["192.0.2.0/24"] });
+      const run = runScript(firewallRulesetBlock(rules), { role: "platform", waitOnly: true, firewall: true });
+      expect(run.status, run.stderr).toBe(0);
+      expect(readFileSync(rulesPath(), "utf8")).toBe(rules);
+      expect(nftCalls()).toEqual([`-c -f ${rulesPath()}.new`, `-f ${rulesPath()}`]);
+      expect(readFileSync(join(root, "docker.pid"), "utf8")).toBe(pid);
+      expect(execFileSync("ls", ["-lA", "--time-style=full-iso", join(root, "etc/docker/tls")], { encoding: "utf8" })).toBe(tlsDir);
+      // Key material has no place on a wait-only run's stdin.
+      const withKeys = runScript(bundle(tls) + firewallRulesetBlock(rules), { role: "platform", waitOnly: true, firewall: true });
+      expect(withKeys.status).toBe(1);
+      expect(withKeys.stderr).toContain("--wait-only installs no TLS material");
+    });
+  });
+
+  describe("with --data-device/--data-mount (the data volume), on a real loop device", () => {
+    const mountPoint = "/srv/sandfleet";
+    const image = () => join(root, "data-volume.img");
+    /** Stands for the stable device path a provider gives (/dev/disk/by-id/...): a symlink to the loop device. */
+    const device = () => join(root, "by-id-sandfleet-data");
+    let loop: string | undefined;
+    const mounted = () => join(root, mountPoint);
+    const sizeOf = (run: ScriptRun) => parsePostBootResult(run.stdout)?.dataVolume?.sizeBytes ?? 0;
+
+    /** A fresh loop device of `mib` MiB formatted with `mkfs`, mounted at the mount point; the old one goes first. */
+    function attachVolume(mkfs: string[], mib: number): void {
+      detachVolume();
+      writeFileSync(image(), "");
+      execFileSync("truncate", ["-s", `${mib}M`, image()]);
+      loop = execFileSync("losetup", ["-f", "--show", image()], { encoding: "utf8" }).trim();
+      rmSync(device(), { force: true });
+      execFileSync("ln", ["-s", loop, device()]);
+      execFileSync(mkfs[0], [...mkfs.slice(1), loop]);
+      mkdirSync(mounted(), { recursive: true });
+      execFileSync("mount", [loop, mounted()]);
+    }
+    /** What a provider's resize does to the disk: the device grows, the filesystem does not. */
+    function growDevice(mib: number): void {
+      execFileSync("truncate", ["-s", `${mib}M`, image()]);
+      execFileSync("losetup", ["-c", loop!]);
+    }
+    function detachVolume(): void {
+      spawnSync("umount", [mounted()]);
+      if (loop) spawnSync("losetup", ["-d", loop]);
+      loop = undefined;
+    }
+    afterAll(() => {
+      detachVolume();
+      rmSync(image(), { force: true });
+    });
+
+    it("fails the step when nothing, or something else, is mounted at the mount point, saying why and what to do", () => {
+      attachVolume(["mkfs.ext4", "-q"], 64);
+      spawnSync("umount", [mounted()]);
+      const missing = runScript("", { role: "platform", waitOnly: true, dataVolume: { device: device(), mountPoint } });
+      expect(missing.status).toBe(1);
+      expect(missing.stderr).toContain(`the data volume ${device()} is not mounted at ${mountPoint} (nothing is mounted there; the device exists)`);
+      expect(missing.stderr).toContain("Docker's data would go to the root disk. Attach the volume and reboot the server");
+      expect(missing.stdout).not.toContain("SANDFLEET_POST_BOOT_OK");
+
+      execFileSync("mount", ["-t", "tmpfs", "tmpfs", mounted()]);
+      try {
+        const other = runScript("", { role: "platform", waitOnly: true, dataVolume: { device: device(), mountPoint } });
+        expect(other.status).toBe(1);
+        expect(other.stderr).toContain("(tmpfs is mounted there; the device exists)");
+      } finally {
+        spawnSync("umount", [mounted()]);
+      }
+    });
+
+    it("grows an XFS data volume online to its device's new size, and reports the size", () => {
+      attachVolume(["mkfs.xfs", "-q"], 300);
+      const first = runScript("", { role: "platform", waitOnly: true, dataVolume: { device: device(), mountPoint } });
+      expect(first.status, first.stderr).toBe(0);
+      expect(parsePostBootResult(first.stdout)?.dataVolume?.mount).toBe(mountPoint);
+      const before = sizeOf(first);
+      expect(before).toBeGreaterThan(200 * 2 ** 20);
+      expect(before).toBeLessThan(300 * 2 ** 20);
+
+      growDevice(600);
+      const grown = runScript("", { role: "platform", waitOnly: true, dataVolume: { device: device(), mountPoint } });
+      expect(grown.status, grown.stderr).toBe(0);
+      expect(sizeOf(grown)).toBeGreaterThan(500 * 2 ** 20);
+    });
+
+    // Online ext4 growth (EXT4_IOC_RESIZE_FS) needs CAP_SYS_RESOURCE; this kind of machine lacks it in its bounding set
+    // (ENVIRONMENT.md), real servers have it. The XFS case above grows online here.
+    const capBnd = BigInt(`0x${/^CapBnd:\s*([0-9a-f]+)$/m.exec(readFileSync("/proc/self/status", "utf8"))?.[1] ?? "0"}`);
+    const hasSysResource = (capBnd >> 24n) & 1n;
+    it.skipIf(!hasSysResource)("grows an ext4 data volume (what cloud-init formats) online to its device's new size", () => {
+      attachVolume(["mkfs.ext4", "-q"], 64);
+      const first = runScript("", { role: "platform", waitOnly: true, dataVolume: { device: device(), mountPoint } });
+      expect(first.status, first.stderr).toBe(0);
+      growDevice(128);
+      const grown = runScript("", { role: "platform", waitOnly: true, dataVolume: { device: device(), mountPoint } });
+      expect(grown.status, grown.stderr).toBe(0);
+      expect(sizeOf(grown)).toBeGreaterThan(sizeOf(first) + 50 * 2 ** 20);
+    });
+    if (!hasSysResource) {
+      it.skip("ext4 online growth: skipped, this machine's capability bounding set lacks CAP_SYS_RESOURCE (real servers have it)", () => undefined);
+    }
   });
 
   it("leaves no stray files in the TLS directory", () => {

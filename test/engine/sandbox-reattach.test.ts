@@ -6,7 +6,7 @@
  * sandboxes and loses track of nothing.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createPool, ExecInterruptedError, POOL_LABELS, SandboxBrokenError } from "../../runtime";
+import { createPool, ExecInterruptedError, POOL_LABELS, SandboxBrokenError } from "../../runtime/index";
 import { EndpointClient } from "../../runtime/docker/endpoint-client";
 import { parseSandboxProfile } from "../../runtime/sandbox/profile";
 import { SandboxSession, SandboxSessionStartOptions } from "../../runtime/sandbox/sandbox-session";

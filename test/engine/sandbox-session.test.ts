@@ -136,10 +136,22 @@ describe.skipIf(!support.ok)("sandbox sessions on a real engine", () => {
     expect(size.stdout).toContain("e2c865db4162bed963bfaa9ef6ac18f0");
   });
 
-  it("runs a command that does not exist with exit code 127", async () => {
-    const result = await session.exec(["no-such-command"]);
-    expect(result.exitCode).toBe(127);
-    expect(result.stderr).toMatch(/not found/);
+  it("runs a command that does not exist with exit code 127 and says so without the wrapper shell's words", async () => {
+    const byName = await session.exec(["no-such-command"]);
+    expect(byName).toMatchObject({ exitCode: 127, stdout: "", stderr: "no-such-command: command not found\n" });
+    // The shell's own message would be "/bin/sh: exec: line 53: /nonexistent: not found".
+    const byPath = await session.exec(["/nonexistent", "arg"]);
+    expect(byPath).toMatchObject({ exitCode: 127, stdout: "", stderr: "/nonexistent: command not found\n" });
+  });
+
+  it("refuses a path that is not an executable file with exit code 126 and a clean message", async () => {
+    await session.putFile("/work/plain.txt", "not a program\n", { mode: 0o644 });
+    for (const path of ["/work/plain.txt", "/work"]) {
+      const result = await session.exec([path]);
+      expect(result).toMatchObject({ exitCode: 126, stdout: "", stderr: `${path}: permission denied (not an executable file)\n` });
+    }
+    // The sandbox is unharmed.
+    expect((await session.exec(["echo", "still here"])).stdout).toBe("still here\n");
   });
 
   it("falls back to docker exec for an image without a shell", async () => {
@@ -168,6 +180,23 @@ describe.skipIf(!support.ok)("sandbox sessions on a real engine", () => {
       await expect(noShell.putFile("/work/in.txt", "x")).rejects.toThrow(/cannot be written into the tmpfs \/work/);
     } finally {
       await noShell.destroy();
+    }
+  });
+
+  it("gives every socket back: more starts than the client has sockets, and the endpoint still answers at once", async () => {
+    const registry = testRegistry([daemon]);
+    const small = EndpointClient.remote(registry.endpoints[0]!, registry.tls, { maxSockets: 1, callTimeoutMs: 5_000 });
+    const sessions: SandboxSession[] = [];
+    try {
+      // The first start stats the shell (a HEAD whose response must be drained); with one socket, an undrained
+      // response would hold up every later call.
+      for (let i = 0; i < 4; i++) sessions.push(await SandboxSession.start(small, parseSandboxProfile({ image }), labels));
+      const started = Date.now();
+      await small.ping(1_000);
+      expect(Date.now() - started).toBeLessThan(1_000);
+    } finally {
+      for (const s of sessions) await s.destroy();
+      small.close();
     }
   });
 

@@ -2,6 +2,7 @@
 # A stand-in for `systemctl` that the post-boot TLS test gives to install-docker-tls.sh (SANDFLEET_SYSTEMCTL).
 # It manages one REAL dockerd the way systemd would run docker.service, inside a throwaway root:
 #   daemon-reload            no-op (the drop-ins are read at every restart)
+#   reset-failed UNIT        no-op (there is no start rate limit to clear)
 #   restart docker[.service] stops the running dockerd, then starts /usr/.../dockerd with the ExecStart of the
 #                            last drop-in under $SANDFLEET_ROOT/etc/systemd/system/docker.service.d/, except:
 #                            -H fd:// becomes the root's own unix socket, --containerd=... is dropped (dockerd
@@ -64,7 +65,7 @@ start_dockerd() {
 command=${1:-}
 unit=${2:-}
 case "$command" in
-  daemon-reload) ;;
+  daemon-reload | reset-failed) ;;
   restart)
     [[ "$unit" == docker || "$unit" == docker.service ]] || { echo "fake systemctl: unknown unit $unit" >&2; exit 1; }
     stop_dockerd

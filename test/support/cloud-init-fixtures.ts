@@ -10,8 +10,9 @@ export const TEST_SSH_PUBLIC_KEY =
 export function dockerSettings(packageSource: DockerHostSettings["packageSource"]): DockerHostSettings {
   return packageSource === "upstream"
     ? { packageSource, gvisorPlatform: "systrap", gvisorNetwork: "sandbox", prePullImages: ["python:3.12-slim"] }
-    : // What test hosts on these machines need (see ENVIRONMENT.md): Debian's runsc, ptrace, no sandbox network.
-      { packageSource, gvisorPlatform: "ptrace", gvisorNetwork: "none", prePullImages: [] };
+    : // What test hosts on these machines run: Debian 13's runsc, systrap, no sandbox network (gVisor's netstack
+      // cannot start on this kind of kernel: "cannot run with network enabled in root network namespace").
+      { packageSource, gvisorPlatform: "systrap", gvisorNetwork: "none", prePullImages: [] };
 }
 
 export function hostConfig(

@@ -6,7 +6,7 @@
  * Needs root and Debian's docker.io + runsc (installed by .ci/run). Use `dockerdSupport()` to skip loudly
  * outside CI when they are missing.
  */
-import { ChildProcess, execFileSync, spawn } from "node:child_process";
+import { ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -15,6 +15,7 @@ import Docker from "dockerode";
 import type { Endpoint, EndpointRegistry } from "../../runtime/registry/schema";
 import { withDeadline } from "../../runtime/deadline";
 import { issueDockerTls, LocalDockerTls } from "../../components/tls/local-issuer";
+import { killAll, LeftoverProcess, processesReferencing, removeTree } from "./leftovers";
 
 /** runsc args that work on these machines' kernel (see ENVIRONMENT.md); real servers use systrap + sandbox. */
 export const TEST_RUNSC_ARGS = ["--platform=ptrace", "--network=none"];
@@ -64,7 +65,11 @@ export interface TestDaemon {
   terminate(): Promise<void>;
   /** Start it again on the same port and data root after `kill()`, `terminate()` or `stop()`. */
   restart(): Promise<void>;
-  /** Stops the daemon, removes its containers' leftovers and its directories. */
+  /**
+   * Stops the daemon and removes its directories. Whatever outlives it (containerd, shims, runsc sandboxes) is
+   * killed; after a clean stop of a running daemon that is a leak (e.g. a runsc start that failed leaves its
+   * shim), and stop() throws naming it, so the test that caused it fails.
+   */
   stop(): Promise<void>;
 }
 
@@ -89,8 +94,18 @@ export async function startTestDaemon(options: TestDaemonOptions): Promise<TestD
   const support = dockerdSupport();
   if (!support.ok) throw new Error(`cannot start a test dockerd: ${support.reason}`);
   const tls = options.tls ?? (await issueTestTls());
-  const root = mkdtempSync(join(tmpdir(), `sf-dockerd-${options.name}-`));
-  // The unix socket path must stay short (108 bytes); /tmp/... from mkdtemp is fine.
+  // containerd's sockets live in the exec root, and containerd refuses a unix socket path over 104 bytes
+  // ("unix socket path too long (> 104)"): the runs' TMPDIRs nest (.ci/run's, then vitest's per tier), so the
+  // prefix is short and a TMPDIR too deep is said at once instead of as a daemon that never answers.
+  const root = mkdtempSync(join(tmpdir(), `sfd-${options.name}-`));
+  const longestSocket = join(root, "exec/containerd/containerd-debug.sock");
+  if (Buffer.byteLength(longestSocket) > 104) {
+    rmSync(root, { recursive: true, force: true });
+    throw new Error(
+      `cannot start a test dockerd under TMPDIR=${tmpdir()}: containerd's socket ${longestSocket} would be ` +
+        `${Buffer.byteLength(longestSocket)} bytes, over the 104 a unix socket path may have; run the tests with a shorter TMPDIR`,
+    );
+  }
   const paths = {
     data: join(root, "data"),
     exec: join(root, "exec"),
@@ -201,7 +216,8 @@ export async function startTestDaemon(options: TestDaemonOptions): Promise<TestD
       await launch();
     },
     async stop() {
-      if (child?.pid && child.exitCode === null && child.signalCode === null) {
+      const wasRunning = !!child?.pid && child.exitCode === null && child.signalCode === null;
+      if (child?.pid && wasRunning) {
         try {
           process.kill(child.pid, "SIGCONT");
         } catch {
@@ -223,7 +239,17 @@ export async function startTestDaemon(options: TestDaemonOptions): Promise<TestD
           await waitForExit(child);
         }
       }
-      cleanupRoot(root);
+      // containerd exits shortly after dockerd; anything still there after that outlived the daemon.
+      const leftovers = await survivors(root, wasRunning ? 5_000 : 0);
+      killAll(leftovers);
+      removeTree(root);
+      if (wasRunning && leftovers.length > 0) {
+        throw new Error(
+          `test dockerd ${options.name}: ${leftovers.length} process(es) outlived a clean stop (now killed): ` +
+            leftovers.map((p) => `${p.pid} ${p.command.slice(0, 120)}`).join("; ") +
+            `; every container was removed first, so these leaked (under runsc a container start that fails leaves its shim)`,
+        );
+      }
     },
   };
   return daemon;
@@ -275,25 +301,15 @@ function waitForExit(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => child.once("exit", () => resolve()));
 }
 
-function cleanupRoot(root: string): void {
-  // A killed daemon leaves overlay and shm mounts behind; unmount them (deepest first) before removing.
-  try {
-    const mounts = readFileSync("/proc/self/mounts", "utf8")
-      .split("\n")
-      .map((line) => line.split(" ")[1])
-      .filter((m): m is string => !!m && m.startsWith(root))
-      .sort((a, b) => b.length - a.length);
-    for (const m of mounts) {
-      try {
-        execFileSync("umount", ["-l", m], { stdio: "ignore" });
-      } catch {
-        /* best effort */
-      }
-    }
-  } catch {
-    /* no /proc */
+/** The processes under the daemon's directory once `graceMs` passed (or at once when there are none). */
+async function survivors(root: string, graceMs: number): Promise<LeftoverProcess[]> {
+  const deadline = Date.now() + graceMs;
+  let found = processesReferencing(root);
+  while (found.length > 0 && Date.now() < deadline) {
+    await sleep(100);
+    found = processesReferencing(root);
   }
-  rmSync(root, { recursive: true, force: true });
+  return found;
 }
 
 export function sleep(ms: number): Promise<void> {

@@ -15,7 +15,7 @@ export function skipWithoutLocalEngine(what: string, testFile: string): boolean 
   if (engineAvailable || mustRun) return false;
   console.warn(
     `\n!!! SKIPPING the ${what}: no Docker engine (no DOCKER_HOST, no /var/run/docker.sock).\n` +
-      "!!! Run them on a machine with Docker (root, or debootstrap + a Docker registry for debian:bookworm):\n" +
+      "!!! Run them on a machine with Docker (root, and debootstrap or a registry serving debian:trixie):\n" +
       `!!!   npx vitest run ${testFile}   (CI=1 makes them mandatory)\n`,
   );
   return true;

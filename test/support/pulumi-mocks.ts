@@ -21,6 +21,10 @@ export interface RecordedResource {
   state: Record<string, any>;
   id: string;
   provider?: string;
+  /** URN of the parent resource, as the mock monitor names it; absent at the top of the program. */
+  parent?: string;
+  /** URNs of the resources this one depends on (from its inputs' outputs and `dependsOn`): the engine's create and delete order. */
+  dependencies: string[];
 }
 
 export interface MockRecorder<R extends RecordedResource = RecordedResource> {
@@ -53,15 +57,24 @@ export function installPulumiMocks<R extends RecordedResource = RecordedResource
   }
   pulumi.runtime.setAllConfig(config, options.secretKeys ?? []);
   let counter = 0;
+  // MockResourceArgs carries no parent nor dependencies; the monitor's request does, and the monitor calls
+  // `newResource` synchronously from its handler, so they are read from the request being handled right there.
+  let parentOfCurrentRequest: string | undefined;
+  let dependenciesOfCurrentRequest: string[] = [];
   const resourceNumber = options.resourceNumber ?? (() => (counter += 1));
   const extend = options.extend ?? ((resource) => resource as R);
   pulumi.runtime.setMocks(
     {
       newResource(args) {
         const computed = computedOutputs(args, resourceNumber(args));
-        const id: string = computed.__id ?? `${args.name}-id`;
+        // A read (`Resource.get`) keeps the id it was asked for.
+        const id: string = args.id || (computed.__id ?? `${args.name}-id`);
         const state = { ...args.inputs, ...computed };
-        resources.push(extend({ type: args.type, name: args.name, inputs: args.inputs, state, id, provider: args.provider }, args));
+        const parent = parentOfCurrentRequest;
+        const dependencies = dependenciesOfCurrentRequest;
+        parentOfCurrentRequest = undefined;
+        dependenciesOfCurrentRequest = [];
+        resources.push(extend({ type: args.type, name: args.name, inputs: args.inputs, state, id, provider: args.provider, ...(parent ? { parent } : {}), dependencies }, args));
         return { id, state };
       },
       call(args) {
@@ -74,6 +87,16 @@ export function installPulumiMocks<R extends RecordedResource = RecordedResource
     options.stack ?? "test",
     options.preview ?? false,
   );
+  type Handler = (req: { getParent(): string; getDependenciesList?(): string[] }, callback: unknown) => unknown;
+  const monitor = pulumi.runtime.getMonitor() as unknown as Record<"registerResource" | "readResource", Handler>;
+  for (const method of ["registerResource", "readResource"] as const) {
+    const handle = monitor[method].bind(monitor);
+    monitor[method] = (req, callback) => {
+      parentOfCurrentRequest = req.getParent() || undefined;
+      dependenciesOfCurrentRequest = req.getDependenciesList?.() ?? [];
+      return handle(req, callback);
+    };
+  }
   return {
     resources,
     ofType: (type) => resources.filter((r) => r.type === type),

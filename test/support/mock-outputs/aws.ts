@@ -34,12 +34,13 @@ export const outputs: Record<string, OutputsFn> = {
 };
 
 export const calls: Record<string, CallFn> = {
-  // The newest official Debian 12 AMI (what the real call returns, reduced to the fields the program reads).
-  "aws:ec2/getAmi:getAmi": (inputs) => ({
-    id: "ami-0123456789abcdef0",
-    imageId: "ami-0123456789abcdef0",
-    name: "debian-12-amd64-20250101-1980",
-    ownerId: inputs.owners?.[0] ?? "136693071363",
-    architecture: "x86_64",
-  }),
+  // The newest official Debian 13 AMI (what the real call returns, reduced to the fields the program reads).
+  // Like EC2, it answers only when the name filter matches that image (so a lookup for another release fails).
+  "aws:ec2/getAmi:getAmi": (inputs) => {
+    const name = "debian-13-amd64-20261101-2300";
+    const globs: string[] = inputs.filters?.find((f: { name: string }) => f.name === "name")?.values ?? ["*"];
+    const matches = globs.some((glob) => new RegExp(`^${glob.split("*").map((part) => part.replace(/[.?+^$()[\]{}|\\]/g, "\\$&")).join(".*")}$`).test(name));
+    if (!matches) throw new Error(`Your query returned no results (name filter ${globs.join(", ")}; the newest Debian AMI is ${name})`);
+    return { id: "ami-0123456789abcdef0", imageId: "ami-0123456789abcdef0", name, ownerId: inputs.owners?.[0] ?? "136693071363", architecture: "x86_64" };
+  },
 };

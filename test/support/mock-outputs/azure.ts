@@ -27,7 +27,12 @@ export const outputs: Record<string, OutputsFn> = {
   }),
   "azure-native:network:NetworkSecurityGroup": armResource("Microsoft.Network", "networkSecurityGroups", "networkSecurityGroupName"),
   "azure-native:network:NetworkInterface": armResource("Microsoft.Network", "networkInterfaces", "networkInterfaceName"),
-  "azure-native:network:LoadBalancer": armResource("Microsoft.Network", "loadBalancers", "loadBalancerName"),
+  // ARM returns every child of a load balancer with its id under the load balancer's own.
+  "azure-native:network:LoadBalancer": (args, n) => {
+    const lb = armResource("Microsoft.Network", "loadBalancers", "loadBalancerName")(args, n);
+    const pools = (args.inputs.backendAddressPools ?? []) as { name: string }[];
+    return { ...lb, backendAddressPools: pools.map((pool) => ({ ...pool, id: `${lb.__id}/backendAddressPools/${pool.name}` })) };
+  },
   "azure-native:network:PublicIPAddress": (args, n) => ({
     ...armResource("Microsoft.Network", "publicIPAddresses", "publicIpAddressName")(args, n),
     ipAddress: docAddress(args.name.endsWith("-lb-ip") ? "192.0.2" : "203.0.113", n),

@@ -9,22 +9,38 @@ import type { OutputsFn } from "./index";
 import { docAddress } from "./documentation-address";
 
 const uuid = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, "0")}`;
-/** VPC id -> [range base "a.b.c", next host]. */
-const vpcs = new Map<string, { base: string; next: number }>();
+/** VPC id -> range base "a.b.c". */
+const vpcs = new Map<string, string>();
+/**
+ * DHCP leases, `<range base>::<droplet name>` -> host number, kept across programs run in one process: a real
+ * droplet keeps its private address for life, so a second run of the program (the second-up tier) must see an
+ * unchanged droplet at the address the first run gave it, and a new droplet at a free one.
+ */
+const leases = new Map<string, number>();
+function leaseOf(base: string, droplet: string): number {
+  const key = `${base}::${droplet}`;
+  const held = leases.get(key);
+  if (held !== undefined) return held;
+  const taken = new Set([...leases].filter(([k]) => k.startsWith(`${base}::`)).map(([, host]) => host));
+  let host = 100;
+  while (taken.has(host)) host++;
+  leases.set(key, host);
+  return host;
+}
 
 export const outputs: Record<string, OutputsFn> = {
   "digitalocean:index/vpc:Vpc": (args, n) => {
     const id = uuid(n);
     const base = String(args.inputs.ipRange ?? "10.10.10.0/24").split("/")[0].split(".").slice(0, 3).join(".");
-    vpcs.set(id, { base, next: 100 });
+    vpcs.set(id, base);
     return { __id: id, urn: `do:vpc:${id}` };
   },
   "digitalocean:index/sshKey:SshKey": (_args, n) => ({ __id: String(4000000 + n), fingerprint: `3b:16:bf:e4:8b:00:8b:b8:59:8c:a9:d3:f0:19:45:${(n % 256).toString(16).padStart(2, "0")}` }),
   "digitalocean:index/tag:Tag": (args) => ({ __id: args.inputs.name, dropletsCount: 0 }),
   "digitalocean:index/firewall:Firewall": (_args, n) => ({ __id: uuid(n), status: "succeeded" }),
   "digitalocean:index/droplet:Droplet": (args, n) => {
-    const vpc = vpcs.get(args.inputs.vpcUuid);
-    const privateIp = vpc ? `${vpc.base}.${vpc.next++}` : `10.10.10.${(n % 150) + 100}`;
+    const base = vpcs.get(args.inputs.vpcUuid);
+    const privateIp = base ? `${base}.${leaseOf(base, args.name)}` : `10.10.10.${(n % 150) + 100}`;
     return {
       __id: String(300000000 + n),
       urn: `do:droplet:${300000000 + n}`,

@@ -15,6 +15,8 @@ export const outputs: Record<string, OutputsFn> = {
     containerName: containerName(args.inputs.fleet, args.inputs.hostName),
     sshPort: 32000 + 2 * n,
     dockerPort: 32001 + 2 * n,
+    // Platform hosts also publish the sandbox service's 443 (local/hosts.ts bootHost).
+    ...(args.inputs.role === "platform" ? { servicePort: 33000 + n } : {}),
     cloudInitStatus: "done",
   }),
 };

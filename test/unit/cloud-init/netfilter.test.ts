@@ -69,4 +69,41 @@ describe.skipIf(!isRoot)("netfilter rules, loaded in a throwaway network namespa
     expect(lines).toContain("-A DOCKER-USER -i docker0 -j SANDFLEET-EGRESS");
     expect(lines.at(-2)).toBe("-A SANDFLEET-EGRESS -j RETURN");
   });
+
+  it("rejects forwarded IPv6 from a container bridge to private (ULA) ranges and lets public IPv6 through", () => {
+    const script = renderedFile(renderCloudConfig(hostConfig("workspace")), "/usr/local/sbin/sandfleet-docker-user").content;
+    // Three network namespaces: this one plays the host (forwarding, a Docker-like bridge br-test), C a container
+    // on that bridge, T a router beyond the host with a ULA address and a public (documentation) one. Real packets:
+    // a TCP connect from C to each address of T, before and after the DOCKER-USER script.
+    const connect = (address: string) =>
+      `nsenter -t $C -n python3 -c 'import socket,sys; s=socket.socket(socket.AF_INET6); s.settimeout(3)
+try: s.connect(("${address}", 8080)); print("${address} open")
+except OSError as e: print("${address} closed", e.errno)'`;
+    const snippet = `set -e
+unshare -n sleep 30 & C=$!
+unshare -n sleep 30 & T=$!
+sleep 0.3
+sysctl -q -w net.ipv6.conf.all.forwarding=1
+ip link add br-test type bridge && ip link set br-test up && ip addr add fd00:1::1/64 dev br-test nodad
+ip link add v0 type veth peer name v1 && ip link set v0 master br-test up && ip link set v1 netns $C
+nsenter -t $C -n sh -c 'ip link set lo up && ip link set v1 up && ip addr add fd00:1::2/64 dev v1 nodad && ip -6 route add default via fd00:1::1'
+ip link add d0 type veth peer name d1 && ip link set d0 up && ip addr add fd00:2::1/64 dev d0 nodad && ip addr add 2001:db8:1::1/64 dev d0 nodad && ip link set d1 netns $T
+nsenter -t $T -n sh -c 'ip link set lo up && ip link set d1 up && ip addr add fd00:2::2/64 dev d1 nodad && ip addr add 2001:db8:1::2/64 dev d1 nodad && ip -6 route add default via fd00:2::1'
+nsenter -t $T -n python3 -c 'import socket,time; s=socket.socket(socket.AF_INET6); s.bind(("::", 8080)); s.listen(8); time.sleep(25)' & L=$!
+sleep 0.5
+echo BEFORE
+${connect("fd00:2::2")}
+${connect("2001:db8:1::2")}
+"$F" >/dev/null
+echo AFTER
+${connect("fd00:2::2")}
+${connect("2001:db8:1::2")}
+kill $L $C $T`;
+    const out = inNetns(script, snippet);
+    const [before, after] = out.split("AFTER");
+    expect(before).toContain("fd00:2::2 open");
+    expect(before).toContain("2001:db8:1::2 open");
+    expect(after).toMatch(/fd00:2::2 closed/);
+    expect(after).toContain("2001:db8:1::2 open");
+  });
 });

@@ -1,6 +1,7 @@
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import {
+  firewallRulesetBlock,
   parsePostBootResult,
   postBootCommand,
   postBootScript,
@@ -27,6 +28,24 @@ describe("the post-boot command", () => {
   it("refuses 0.0.0.0 or a non-address among the extra listen addresses", () => {
     expect(() => postBootCommand({ ...base, extraListenAddresses: ["0.0.0.0"] })).toThrow(/extraListenAddresses\[0\]: .*never 0\.0\.0\.0/);
     expect(() => postBootCommand({ ...base, extraListenAddresses: ["203.0.113.7", "x; reboot"] })).toThrow(/extraListenAddresses\[1\]/);
+  });
+
+  it("asks the script to reload the firewall from stdin and to check and grow the data volume, in both forms", () => {
+    const dataVolume = { device: "/dev/disk/by-id/scsi-0HC_Volume_1001", mountPoint: "/var/lib/docker" };
+    expect(postBootCommand({ ...base, firewall: true, dataVolume })).toBe(
+      "bash /var/lib/sandfleet/install-docker-tls.sh --role workspace --listen-address 10.0.1.10 --port 2376 --firewall --data-device /dev/disk/by-id/scsi-0HC_Volume_1001 --data-mount /var/lib/docker",
+    );
+    expect(postBootWaitCommand({ role: "platform", sudo: false, scriptPath: POST_BOOT_SCRIPT_REMOTE_PATH, firewall: true, dataVolume: { device: "/dev/sdb", mountPoint: "/srv/sandfleet" } })).toBe(
+      "bash /var/lib/sandfleet/install-docker-tls.sh --role platform --wait-only --firewall --data-device /dev/sdb --data-mount /srv/sandfleet",
+    );
+    expect(() => postBootCommand({ ...base, dataVolume: { device: "sdb", mountPoint: "/var/lib/docker" } })).toThrow(/dataVolume\.device: "sdb" must be an absolute path/);
+  });
+
+  it("frames the ruleset for stdin and refuses one that would break the framing", () => {
+    expect(firewallRulesetBlock("table inet sandfleet {}")).toBe(
+      "-----BEGIN SANDFLEET NFTABLES RULESET-----\ntable inet sandfleet {}\n-----END SANDFLEET NFTABLES RULESET-----\n",
+    );
+    expect(() => firewallRulesetBlock("# -----END SANDFLEET NFTABLES RULESET-----")).toThrow(/firewallRuleset: must not contain '-----'/);
   });
 
   it("goes through non-interactive sudo for admin users other than root", () => {
@@ -56,6 +75,17 @@ describe("the post-boot command", () => {
     expect(script.startsWith("#!/usr/bin/env bash\n")).toBe(true);
     expect(script).toContain("set -euo pipefail");
     execFileSync("bash", ["-n", POST_BOOT_SCRIPT_LOCAL_PATH]);
+  });
+
+  it("says at once that the docker command is missing (Debian 13 ships it as docker-cli) instead of waiting for dockerd", () => {
+    // --wait-only with a cloud-init that reports success: the first check that needs docker is the CLI check.
+    const run = spawnSync("bash", [POST_BOOT_SCRIPT_LOCAL_PATH, "--role", "platform", "--wait-only"], {
+      encoding: "utf8",
+      timeout: 20_000,
+      env: { ...process.env, SANDFLEET_CLOUD_INIT: "true", SANDFLEET_DOCKER: "/nonexistent/docker", SANDFLEET_DAEMON_TIMEOUT: "10" },
+    });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain("the docker command (/nonexistent/docker) is missing: install it (Debian: apt-get install docker-cli");
   });
 
   it("reads the success line the script prints last", () => {

@@ -1,11 +1,12 @@
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { parse } from "yaml";
 import { DOCKER_BASE_DROP_IN, renderCloudConfig } from "../../../cloud-init";
 import { hostConfig, renderedVariants } from "../../support/cloud-init-fixtures";
-import { parseUserData, renderedFile } from "../../support/cloud-init-files";
+import { parseUserData, readableUserData, renderedFile } from "../../support/cloud-init-files";
 import { cloudInitSchema } from "../../support/cloud-init-schema";
 
 const variants = Object.entries(renderedVariants()).map(([name, config]) => ({ name, config, userData: renderCloudConfig(config) }));
@@ -19,7 +20,8 @@ function daemonJsonOf(userData: string): Record<string, unknown> {
 describe.each(variants)("rendered user-data: $name", ({ name, config, userData }) => {
   it("starts with #cloud-config and matches its snapshot", async () => {
     expect(userData.startsWith("#cloud-config\n")).toBe(true);
-    await expect(userData).toMatchFileSnapshot(`./__snapshots__/${name}.yaml`);
+    // The snapshot is what hosts get, decoded (files of 1 KiB and more travel gz+b64): reviewable in a diff.
+    await expect(readableUserData(userData)).toMatchFileSnapshot(`./__snapshots__/${name}.yaml`);
   });
 
   it("passes `cloud-init schema`", () => {
@@ -62,6 +64,23 @@ describe.each(variants)("rendered user-data: $name", ({ name, config, userData }
     });
   });
 
+  it("writes files of 1 KiB and more gz+b64 (deterministic bytes) and the rest as plain text", () => {
+    const raw = (parse(userData.replace(/^#cloud-config\n/, ""), { version: "1.1" }) as { write_files: { path: string; content: string; encoding?: string }[] }).write_files;
+    for (const file of parseUserData(userData).write_files) {
+      const sent = raw.find((f) => f.path === file.path)!;
+      if (Buffer.byteLength(file.content) >= 1024) {
+        expect(sent.encoding, file.path).toBe("gz+b64");
+        const bytes = Buffer.from(sent.content, "base64");
+        expect([bytes[0], bytes[1], bytes[9]], file.path).toEqual([0x1f, 0x8b, 3]); // gzip magic, OS "Unix" on every machine
+        expect(bytes.readUInt32LE(4), `${file.path}: no gzip timestamp`).toBe(0);
+      } else {
+        expect(sent.encoding, file.path).toBeUndefined();
+        expect(sent.content).toBe(file.content);
+      }
+    }
+    expect(renderCloudConfig(config)).toBe(userData);
+  });
+
   it("gives every written file an explicit owner and permissions", () => {
     for (const file of parseUserData(userData).write_files) {
       expect(file.owner, file.path).toBe("root:root");
@@ -80,7 +99,8 @@ describe.each(variants)("rendered user-data: $name", ({ name, config, userData }
       expect(origins).toContain('"site=download.docker.com";');
       expect(origins).toContain('"site=storage.googleapis.com";');
     } else {
-      expect(bootstrap).toMatch(/install .*docker\.io runsc/);
+      // Debian 13 ships the client separately (docker-cli); the post-boot step and the pre-pull need it.
+      expect(bootstrap).toMatch(/install .*docker\.io docker-cli runsc/);
       expect(bootstrap).not.toContain("download.docker.com");
     }
   });
@@ -119,6 +139,11 @@ describe("role differences", () => {
     const platform = daemonJsonOf(renderCloudConfig(hostConfig("platform")));
     expect(platform).not.toHaveProperty("default-runtime");
     expect(platform.runtimes).toHaveProperty("runsc");
+  });
+
+  it("remaps container root to an unprivileged host UID range on workspace servers only (the user's services keep host UIDs)", () => {
+    expect(daemonJsonOf(renderCloudConfig(hostConfig("workspace")))["userns-remap"]).toBe("default");
+    expect(daemonJsonOf(renderCloudConfig(hostConfig("platform")))).not.toHaveProperty("userns-remap");
   });
 
   it("mounts the workspace volume before docker starts", () => {
@@ -208,5 +233,34 @@ describe("role differences", () => {
 
   it("renders the same document for the same input", () => {
     expect(renderCloudConfig(hostConfig("workspace"))).toBe(renderCloudConfig(hostConfig("workspace")));
+  });
+});
+
+describe("containers' open-files limit", () => {
+  /**
+   * Runs the bootstrap's container-limits step against a daemon.json and a PID 1 limits file of our own (the
+   * step's two paths substituted), and returns the nofile limit it leaves in daemon.json.
+   */
+  function nofileAfterStep(pid1HardLimit: number): unknown {
+    const userData = renderCloudConfig(hostConfig("workspace", "distro"));
+    const bootstrap = renderedFile(userData, "/usr/local/sbin/sandfleet-bootstrap").content;
+    const step = /sandfleet-bootstrap: container-limits"\n\(\n([\s\S]*?)\n\)\n/.exec(bootstrap)?.[1];
+    expect(step).toContain("/proc/1/limits");
+    const dir = mkdtempSync(join(scratch, "limits-"));
+    writeFileSync(join(dir, "daemon.json"), renderedFile(userData, "/etc/docker/daemon.json").content);
+    // The layout of /proc/PID/limits (fs/proc/base.c): name, soft, hard, units.
+    writeFileSync(join(dir, "limits"), `Limit                     Soft Limit           Hard Limit           Units     \nMax open files            1024                 ${pid1HardLimit}              files     \n`);
+    const script = step!.replaceAll("/proc/1/limits", join(dir, "limits")).replaceAll("/etc/docker/daemon.json", join(dir, "daemon.json"));
+    execFileSync("bash", ["-euo", "pipefail", "-c", script]);
+    return JSON.parse(readFileSync(join(dir, "daemon.json"), "utf8"))["default-ulimits"];
+  }
+
+  it("stays 65536 where PID 1 may grant it, as on a cloud server (systemd runs with fs.nr_open)", () => {
+    expect(daemonJsonOf(renderCloudConfig(hostConfig("workspace")))["default-ulimits"]).toEqual({ nofile: { Name: "nofile", Soft: 65536, Hard: 65536 } });
+    expect(nofileAfterStep(1048576)).toEqual({ nofile: { Name: "nofile", Soft: 65536, Hard: 65536 } });
+  });
+
+  it("is lowered at boot to PID 1's hard limit on a confined host, where runc could not raise it", () => {
+    expect(nofileAfterStep(20000)).toEqual({ nofile: { Name: "nofile", Soft: 20000, Hard: 20000 } });
   });
 });

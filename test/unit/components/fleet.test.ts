@@ -3,7 +3,7 @@ import { installPulumiMocks, valueOf, type MockRecorder } from "../../support/pu
 import type { SandboxFleetArgs } from "../../../components/fleet/args";
 import { fakeProvider, type FakeProviderLog, type FakeProviderOptions } from "./support/fake-provider";
 import { settled } from "../stack/support/run-program";
-import { renderedFile } from "../../support/cloud-init-files";
+import { readableUserData, renderedFile } from "../../support/cloud-init-files";
 
 const baseArgs = (overrides: Partial<SandboxFleetArgs> = {}): Omit<SandboxFleetArgs, "providers"> => ({
   stack: "test",
@@ -95,18 +95,18 @@ describe("the SandboxFleet component", () => {
     expect(userData).toContain('"default-runtime": "runsc"');
     expect(userData).toContain("/dev/disk/by-id/fake-ws-standard-1");
     expect(userData).toContain("AAAAmock");
-    expect(userData).not.toContain("PRIVATE KEY");
+    expect(readableUserData(userData)).not.toContain("PRIVATE KEY");
     expect(run.log.pools[0].dockerApiSources).toEqual(["10.0.0.0/16"]);
     expect(run.log.sites[0]).toMatchObject({ name: "fleet", networkCidr: "10.0.0.0/16", adminCidrs: ["198.51.100.0/24"] });
   });
 
   it("renders the provider's floating IP into the platform's user-data, so the host binds it", async () => {
     const run = await buildFleet(baseArgs(), [], false, { floatingIp: "198.51.100.20" });
-    const platform = await valueOf(run.log.userData["platform"]);
+    const platform = readableUserData(await valueOf(run.log.userData["platform"]));
     expect(platform).toContain('addresses="198.51.100.20"');
     expect(platform).toContain("systemctl enable --now sandfleet-extra-addresses.service");
-    expect(await valueOf(run.log.userData["ws-standard-1"])).not.toContain("sandfleet-extra-addresses");
-    expect(await valueOf((await buildFleet(baseArgs())).log.userData["platform"])).not.toContain("sandfleet-extra-addresses");
+    expect(readableUserData(await valueOf(run.log.userData["ws-standard-1"]))).not.toContain("sandfleet-extra-addresses");
+    expect(readableUserData(await valueOf((await buildFleet(baseArgs())).log.userData["platform"]))).not.toContain("sandfleet-extra-addresses");
   });
 
   it("marks the endpoints of a draining pool", async () => {
@@ -156,11 +156,13 @@ describe("the SandboxFleet component", () => {
     const rules = renderedFile(spot.userData, "/etc/sandfleet/firewall.nft").content.split("\n").filter((l) => l.includes("dport 2376"));
     expect(rules).toEqual([`    ip saddr ${platformPublicIp}/32 tcp dport 2376 accept`]);
     // Same-network servers stay on their private address only.
-    expect((await serverInputs(onInterface, "ws-standard-1")).command).toMatch(/--listen-address 10\.0\.\d+\.\d+ --port 2376$/);
+    expect((await serverInputs(onInterface, "ws-standard-1")).command).toMatch(
+      /--listen-address 10\.0\.\d+\.\d+ --port 2376 --firewall --data-device \/dev\/disk\/by-id\/fake-ws-standard-1 --data-mount \/var\/lib\/docker$/,
+    );
 
     const natted = await buildFleet(baseArgs({ pools }), [{ name: "aws" }]);
     const nattedSpot = await spotOf(natted);
-    expect(nattedSpot.command).toMatch(new RegExp(`--listen-address ${nattedSpot.privateIp.replace(/\./g, "\\.")} --port 2376$`));
+    expect(nattedSpot.command).toMatch(new RegExp(`--listen-address ${nattedSpot.privateIp.replace(/\./g, "\\.")} --port 2376 --firewall$`));
   });
 
   it("waits for the platform's cloud-init (the same script, wait-only) before delivering the registry to it", async () => {
@@ -173,8 +175,12 @@ describe("the SandboxFleet component", () => {
     await valueOf(fleet.endpointRegistry);
     await settled(mocks);
     const readiness = mocks.named("fleet-platform-readiness-run").inputs;
-    expect(readiness.create).toBe("bash /var/lib/sandfleet/install-docker-tls.sh --role platform --wait-only");
-    expect(readiness.stdin).toBeUndefined();
+    expect(readiness.create).toBe(
+      "bash /var/lib/sandfleet/install-docker-tls.sh --role platform --wait-only --firewall --data-device /dev/disk/by-id/fake-platform --data-mount /srv/sandfleet",
+    );
+    // No key material: only the host firewall's ruleset (host-firewall-delivery.test.ts).
+    expect(readiness.stdin).toMatch(/^-----BEGIN SANDFLEET NFTABLES RULESET-----\n[^]*-----END SANDFLEET NFTABLES RULESET-----\n$/);
+    expect(readiness.stdin).not.toMatch(/PRIVATE KEY|CERTIFICATE/);
     expect(readiness.connection.value).toMatchObject({ host: await valueOf(fleet.platformPublicAddress), user: "root" });
     expect(mocks.named("fleet-platform-readiness-script").inputs.remotePath).toBe("/var/lib/sandfleet/install-docker-tls.sh");
     expect(fleet.registryDelivery.waitsFor).toEqual([fleet.platformReadiness.run]);
@@ -184,15 +190,15 @@ describe("the SandboxFleet component", () => {
     const run0 = await buildFleet(baseArgs());
     const run1 = await buildFleet(baseArgs({ tls: { epoch: 1 } }));
     const csr = (run: FleetRun, name: string) => run.mocks.named(`fleet-docker-tls-${name}-csr`).inputs.subject;
-    expect(csr(run0, "ws-standard-1").organizationalUnit).toBe("epoch-0");
-    expect(csr(run1, "ws-standard-1").organizationalUnit).toBe("epoch-1");
-    expect(csr(run1, "client").organizationalUnit).toBe("epoch-1");
+    expect(csr(run0, "ws-standard-1").organizationalUnit).toMatch(/^epoch-0\.renewal-\d+$/);
+    expect(csr(run1, "ws-standard-1").organizationalUnit).toMatch(/^epoch-1\.renewal-\d+$/);
+    expect(csr(run1, "client").organizationalUnit).toMatch(/^epoch-1\.renewal-\d+$/);
     expect(run1.mocks.named("fleet-docker-tls-ca").inputs).toEqual(run0.mocks.named("fleet-docker-tls-ca").inputs);
   });
 
   it("issues certificates with the shared profile's snake_case usages and key type", async () => {
     const run = await buildFleet(baseArgs());
-    expect(run.mocks.named("fleet-docker-tls-ws-standard-1-cert").inputs.allowedUses).toEqual(["digital_signature", "key_encipherment", "server_auth"]);
+    expect(run.mocks.named("fleet-docker-tls-ws-standard-1-cert").inputs.allowedUses).toEqual(["digital_signature", "server_auth"]);
     expect(run.mocks.named("fleet-docker-tls-client-cert").inputs.allowedUses).toEqual(["digital_signature", "client_auth"]);
     expect(run.mocks.named("fleet-docker-tls-ca").inputs).toMatchObject({ isCaCertificate: true, allowedUses: ["cert_signing", "crl_signing", "digital_signature"] });
     expect(run.mocks.named("fleet-docker-tls-ws-standard-1-key").inputs).toMatchObject({ algorithm: "ECDSA", ecdsaCurve: "P256" });
@@ -204,6 +210,40 @@ describe("the SandboxFleet component", () => {
     expect(records.map((r) => r.inputs.name).sort()).toEqual(["sandbox.example.com", "ws-burst-1.test.example.com", "ws-standard-1.test.example.com", "ws-standard-2.test.example.com", "ws-standard-3.test.example.com"]);
     expect(records.every((r) => r.inputs.proxied === false)).toBe(true);
     expect(run.mocks.named("fleet-docker-tls-ws-standard-2-csr").inputs.dnsNames).toContain("ws-standard-2.test.example.com");
+  });
+
+  it("publishes only public addresses in the public zone: each workspace record points at its server's public IPv4", async () => {
+    const run = await buildFleet(baseArgs({ cloudflare: { zoneId: "0123456789abcdef0123456789abcdef", domain: "example.com", platformRecord: "sandbox", workspaceRecords: true } }));
+    const contentOf = (name: string) => run.mocks.ofType("cloudflare:index/dnsRecord:DnsRecord").find((r) => r.inputs.name === name)?.inputs.content;
+    // The fake provider gives ws at 10.0.x.y the public IPv4 198.18.x.y; the pool dials the private one.
+    const planned = run.log.pools.flatMap((pool) => pool.servers).find((server) => server.name === "ws-standard-1")!;
+    expect(planned.privateIp).toMatch(/^10\./);
+    expect(contentOf("ws-standard-1.test.example.com")).toBe(`198.18.${planned.privateIp.split(".").slice(2).join(".")}`);
+  });
+
+  it("refuses user-data above the limit its provider states, naming the server, both sizes and what to shorten", async () => {
+    // Not through buildFleet: the refused user-data never lets the registry resolve.
+    vi.resetModules();
+    const mocks = installPulumiMocks({ stack: "test" });
+    const { SandboxFleet } = await import("../../../components/fleet");
+    const main = fakeProvider({ maxUserDataBytes: 4096 });
+    new SandboxFleet("fleet", { ...baseArgs({}), providers: { hetzner: main.provider } });
+    // Output.promise() is Pulumi's internal accessor; unlike apply it surfaces the rejection.
+    type Internals = { promise(): Promise<string>; isKnown: Promise<boolean>; isSecret: Promise<boolean> };
+    const internalsOf = (server: string) => main.log.userData[server] as unknown as Internals;
+    const promiseOf = (server: string) => internalsOf(server).promise();
+    // Every server's user-data is refused; all of them are awaited, so no rejection goes unhandled.
+    await Promise.allSettled(Object.keys(main.log.userData).flatMap((server) => [promiseOf(server), internalsOf(server).isKnown, internalsOf(server).isSecret]));
+    await expect(promiseOf("ws-standard-1")).rejects.toThrow(
+      /^sandfleet:docker\.prePullImages: the user-data of ws-standard-1 is \d+ bytes, above the 4096 bytes hetzner accepts; pre-pull fewer images \(or shorten sandfleet:docker.sandboxDns, sshPublicKeys or adminCidrs\)$/,
+    );
+    // What does not depend on user-data still registers; let it finish before the next test's mocks.
+    await settled(mocks);
+  });
+
+  it("passes user-data within the stated limit unchanged", async () => {
+    const run = await buildFleet(baseArgs({}), [], false, { maxUserDataBytes: 32768 });
+    expect(await valueOf(run.log.userData["ws-standard-1"])).toMatch(/^#cloud-config/);
   });
 
   it("uses a deploy key the user brings instead of generating one", async () => {

@@ -21,7 +21,7 @@ export const adminCidrs = ["198.51.100.0/24", "192.0.2.128/25"];
 export const networkCidr = "10.42.0.0/16";
 
 export const fleetCases: FleetCase[] = [
-  { label: "hetzner", provider: "hetzner", location: "fsn1", platformType: "cx22", poolType: "cx32" },
+  { label: "hetzner", provider: "hetzner", location: "fsn1", platformType: "cx23", poolType: "cx33" },
   { label: "aws", provider: "aws", location: "eu-central-1", platformType: "t3.medium", poolType: "m6i.large" },
   { label: "gcp", provider: "gcp", location: "europe-west3", platformType: "e2-medium", poolType: "n2d-standard-2" },
   { label: "azure", provider: "azure", location: "westeurope", platformType: "Standard_B2s", poolType: "Standard_D2as_v5" },
@@ -30,13 +30,13 @@ export const fleetCases: FleetCase[] = [
     label: "mixed: hetzner platform + standard pool, aws spot burst pool",
     provider: "hetzner",
     location: "fsn1",
-    platformType: "cx22",
-    poolType: "cx32",
+    platformType: "cx23",
+    poolType: "cx33",
     burstElsewhere: { provider: "aws", location: "eu-central-1b", serverType: "c6i.large" },
   },
   { label: "mixed: gcp platform, digitalocean burst pool", provider: "gcp", location: "europe-west3", platformType: "e2-medium", poolType: "e2-standard-2", burstElsewhere: { provider: "digitalocean", location: "fra1", serverType: "s-4vcpu-8gb" } },
   { label: "mixed: azure platform, gcp spot burst pool", provider: "azure", location: "westeurope", platformType: "Standard_B2s", poolType: "Standard_D2as_v5", burstElsewhere: { provider: "gcp", location: "europe-west4-b", serverType: "e2-standard-4" } },
-  { label: "mixed: digitalocean platform, hetzner burst pool", provider: "digitalocean", location: "fra1", platformType: "s-2vcpu-4gb", poolType: "s-4vcpu-8gb", burstElsewhere: { provider: "hetzner", location: "nbg1", serverType: "cx32" } },
+  { label: "mixed: digitalocean platform, hetzner burst pool", provider: "digitalocean", location: "fra1", platformType: "s-2vcpu-4gb", poolType: "s-4vcpu-8gb", burstElsewhere: { provider: "hetzner", location: "nbg1", serverType: "cx33" } },
 ];
 
 /** The stack config of a row, as `pulumi config` would hold it. */

@@ -8,7 +8,7 @@ import { parse } from "yaml";
 import { parseRegistry } from "../../../runtime/registry/schema";
 import type { ProviderName } from "../../../components/provider";
 import { runProgram, type ProgramRun } from "../stack/support/run-program";
-import { adapters, coversPort, WORLD, type ViewServer } from "./adapters";
+import { adapters, coversPort, reaches, WORLD, type ViewServer } from "./adapters";
 import { adminCidrs, fleetCases, networkCidr, stackConfigOf, type FleetCase } from "./fleet-cases";
 
 const SSH = 22;
@@ -124,6 +124,19 @@ describe.each(fleetCases.map((c) => [c.label, c] as const))("the %s fleet", (_la
     expect(targets.length).toBeGreaterThan(0);
     expect(new Set(targets)).toEqual(new Set(["platform"]));
     expect(fleet.run.outputs.loadBalancerIp).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
+  });
+
+  it("orders the platform server's place in the load balancer's pool after both, so create and destroy wait for each other", () => {
+    // Some resource (the target, the attachment, the NIC, the load balancer itself) must depend on both the
+    // pool and the platform server: a pool referenced by a hand-built id carries no dependency, and then
+    // the engine creates and deletes the two sides at the same time.
+    const mocks = fleet.run.mocks;
+    const pools = fleet.providers.flatMap((p) => adapters[p]!.loadBalancerPoolTypes.flatMap((t) => mocks.ofType(t)));
+    expect(pools.length).toBeGreaterThan(0);
+    for (const pool of pools) {
+      const link = mocks.resources.find((r) => reaches(mocks, r, pool) && reaches(mocks, r, fleet.platform.resource));
+      expect(link?.name, `nothing depends on both ${pool.name} and the platform server`).toBeDefined();
+    }
   });
 
   it("lists every workspace server in the registry with provider, region, location and tier labels", () => {

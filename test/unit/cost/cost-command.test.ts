@@ -1,13 +1,14 @@
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse, stringify } from "yaml";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { costCommand } from "../../../cli/cost";
 import { readStackFile } from "../../../cost";
 
 const repoRoot = join(__dirname, "..", "..", "..");
 const dir = mkdtempSync(join(tmpdir(), "sandfleet-cost-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function stackFile(name: string, config: Record<string, unknown>): string {
   const file = join(dir, `Pulumi.${name}.yaml`);
@@ -19,8 +20,8 @@ const smallStack = {
   "sandfleet:provider": "hetzner",
   "sandfleet:location": "nbg1",
   "sandfleet:adminCidrs": ["198.51.100.0/24"],
-  "sandfleet:platform": { serverType: "cx22", volumeGb: 0, floatingIp: false },
-  "sandfleet:pools": { standard: { count: 1, serverType: "cx32", maxContainers: 12 } },
+  "sandfleet:platform": { serverType: "cx23", volumeGb: 0, floatingIp: false },
+  "sandfleet:pools": { standard: { count: 1, serverType: "cx33", maxContainers: 12 } },
 };
 
 async function run(argv: string[]) {
@@ -34,10 +35,10 @@ describe("sandfleet cost", () => {
   it("prints a table per pool with the total and the cost per slot", async () => {
     const { code, out } = await run([stackFile("small", smallStack)]);
     expect(code).toBe(0);
-    const total = 3.79 + 0.5 + 6.8 + 0.5;
+    const total = 5.49 + 0.5 + 8.49 + 0.5;
     expect(out).toMatch(new RegExp(`^total\\s+2\\s+12\\s+${total.toFixed(2)} EUR\\s+${(total / 12).toFixed(2)} EUR$`, "m"));
-    expect(out).toMatch(/^pool standard\s+hetzner\s+1\s+12\s+7\.30 EUR\s+0\.61 EUR$/m);
-    expect(out).toContain("checked 2025-06");
+    expect(out).toMatch(/^pool standard\s+hetzner\s+1\s+12\s+8\.99 EUR\s+0\.75 EUR$/m);
+    expect(out).toContain("checked 2026-12");
     expect(out).toContain("nothing deployed");
   });
 
@@ -46,19 +47,19 @@ describe("sandfleet cost", () => {
     expect(code).toBe(0);
     const estimate = JSON.parse(out);
     expect(estimate.stack).toBe("small");
-    expect(estimate.monthly.EUR).toBe(11.59);
+    expect(estimate.monthly.EUR).toBe(14.98);
     expect(estimate.slots).toBe(12);
     expect(estimate.lines.map((l: { name: string }) => l.name)).toEqual(["platform", "standard"]);
   });
 
   it("names the setting and the fix when a server type has no price, and accepts --price", async () => {
-    const file = stackFile("unknown", { ...smallStack, "sandfleet:pools": { standard: { count: 1, serverType: "cx33", maxContainers: 12 } } });
+    const file = stackFile("unknown", { ...smallStack, "sandfleet:pools": { standard: { count: 1, serverType: "ccx23", maxContainers: 12 } } });
     const failed = await run([file]);
     expect(failed.code).toBe(1);
-    expect(failed.err).toContain('sandfleet:pools.standard.serverType: no price for hetzner server type "cx33"');
-    const priced = await run([file, "--price", "hetzner:cx33=4.99", "--json"]);
+    expect(failed.err).toContain('sandfleet:pools.standard.serverType: no price for hetzner server type "ccx23"');
+    const priced = await run([file, "--price", "hetzner:ccx23=4.99", "--json"]);
     expect(priced.code).toBe(0);
-    expect(JSON.parse(priced.out).monthly.EUR).toBe(Math.round((3.79 + 0.5 + 4.99 + 0.5) * 100) / 100);
+    expect(JSON.parse(priced.out).monthly.EUR).toBe(Math.round((5.49 + 0.5 + 4.99 + 0.5) * 100) / 100);
   });
 
   it("reports an invalid stack config with the config's own message", async () => {

@@ -13,18 +13,18 @@ function hetznerStack(extra: { pools?: Record<string, unknown>; platform?: Recor
       "sandfleet:provider": "hetzner",
       "sandfleet:location": "fsn1",
       "sandfleet:adminCidrs": ["198.51.100.0/24"],
-      "sandfleet:platform": { serverType: "cx22", volumeGb: 10, floatingIp: true, ...extra.platform },
-      "sandfleet:pools": extra.pools ?? { standard: { count: 2, serverType: "cx32", maxContainers: 10 } },
+      "sandfleet:platform": { serverType: "cx23", volumeGb: 10, floatingIp: true, ...extra.platform },
+      "sandfleet:pools": extra.pools ?? { standard: { count: 2, serverType: "cx33", maxContainers: 10 } },
     },
     "test",
   );
 }
 
 describe("estimateStackCost on Hetzner (EUR, without VAT)", () => {
-  it("prices the dev shape: a cx22 platform with volume and floating IP, two cx32 workspace servers", () => {
+  it("prices the dev shape: a cx23 platform with volume and floating IP, two cx33 workspace servers", () => {
     const estimate = estimateStackCost(hetznerStack());
-    const platform = 3.79 /* cx22 */ + 10 * 0.044 /* volume */ + 0.5 /* primary IPv4 */ + 3.0; /* floating IPv4 */
-    const pool = 2 * (6.8 /* cx32 */ + 0.5);
+    const platform = 5.49 /* cx23 */ + 10 * 0.0572 /* volume */ + 0.5 /* primary IPv4 */ + 3.0; /* floating IPv4 */
+    const pool = 2 * (8.49 /* cx33 */ + 0.5);
     expect(estimate.monthly.EUR).toBeCloseTo(platform + pool, 6);
     expect(estimate.slots).toBe(20);
     expect(estimate.perSlot.EUR).toBeCloseTo((platform + pool) / 20, 6);
@@ -32,20 +32,20 @@ describe("estimateStackCost on Hetzner (EUR, without VAT)", () => {
     expect(estimate.monthly.USD).toBeUndefined();
   });
 
-  it("prices the prod shape: load balancer, a 4 x cx42 pool with 100 GB volumes and a 2 x cx32 pool", () => {
+  it("prices the prod shape: load balancer, a 4 x cx43 pool with 100 GB volumes and a 2 x cx33 pool", () => {
     const estimate = estimateStackCost(
       hetznerStack({
-        platform: { serverType: "cx32", volumeGb: 50, loadBalancer: { enabled: true, type: "lb11" } },
+        platform: { serverType: "cx33", volumeGb: 50, loadBalancer: { enabled: true, type: "lb11" } },
         pools: {
-          standard: { count: 4, serverType: "cx42", volumeGb: 100, maxContainers: 24 },
-          burst: { count: 2, serverType: "cx32", maxContainers: 12 },
+          standard: { count: 4, serverType: "cx43", volumeGb: 100, maxContainers: 24 },
+          burst: { count: 2, serverType: "cx33", maxContainers: 12 },
         },
       }),
     );
-    const platform = 6.8 + 50 * 0.044 + 0.5 + 3.0;
+    const platform = 8.49 + 50 * 0.0572 + 0.5 + 3.0;
     const lb = 5.39;
-    const standard = 4 * (16.4 + 100 * 0.044 + 0.5);
-    const burst = 2 * (6.8 + 0.5);
+    const standard = 4 * (15.99 + 100 * 0.0572 + 0.5);
+    const burst = 2 * (8.49 + 0.5);
     expect(estimate.lines.map((l) => [l.kind, l.name])).toEqual([
       ["platform", "platform"],
       ["load-balancer", "load balancer"],
@@ -62,22 +62,22 @@ describe("estimateStackCost on Hetzner (EUR, without VAT)", () => {
     const estimate = estimateStackCost(
       hetznerStack({
         pools: {
-          standard: { count: 2, serverType: "cx32", maxContainers: 10 },
-          old: { count: 1, serverType: "cx42", maxContainers: 20, draining: true },
+          standard: { count: 2, serverType: "cx33", maxContainers: 10 },
+          old: { count: 1, serverType: "cx43", maxContainers: 20, draining: true },
         },
       }),
     );
     const old = estimate.lines.find((l) => l.name === "old")!;
-    expect(old.monthly).toBeCloseTo(16.4 + 0.5, 6);
+    expect(old.monthly).toBeCloseTo(15.99 + 0.5, 6);
     expect(old.slots).toBe(0);
     expect(old.notes.join()).toContain("draining");
     expect(estimate.slots).toBe(20);
   });
 
   it("prices a spot pool on Hetzner, which has no spot capacity, on demand and says so", () => {
-    const estimate = estimateStackCost(hetznerStack({ pools: { standard: { count: 1, serverType: "cx32", maxContainers: 10, spot: true } } }));
+    const estimate = estimateStackCost(hetznerStack({ pools: { standard: { count: 1, serverType: "cx33", maxContainers: 10, spot: true } } }));
     const pool = estimate.lines.find((l) => l.kind === "pool")!;
-    expect(pool.monthly).toBeCloseTo(6.8 + 0.5, 6);
+    expect(pool.monthly).toBeCloseTo(8.49 + 0.5, 6);
     expect(pool.notes.join()).toContain("no spot capacity");
   });
 });
@@ -145,15 +145,15 @@ describe("estimateStackCost on a stack that mixes providers", () => {
     const config: CostInput = {
       stack: "mixed",
       provider: "hetzner",
-      platform: { serverType: "cx22", volumeGb: 0, floatingIp: false, loadBalancer: { enabled: false } },
+      platform: { serverType: "cx23", volumeGb: 0, floatingIp: false, loadBalancer: { enabled: false } },
       pools: [
-        { name: "standard", provider: "hetzner", count: 1, serverType: "cx32", volumeGb: 0, maxContainers: 10, spot: false, draining: false },
+        { name: "standard", provider: "hetzner", count: 1, serverType: "cx33", volumeGb: 0, maxContainers: 10, spot: false, draining: false },
         { name: "burst", provider: "digitalocean", count: 1, serverType: "s-2vcpu-4gb", volumeGb: 0, maxContainers: 10, spot: false, draining: false },
       ],
     };
     const estimate = estimateStackCost(config);
-    expect(estimate.monthly).toEqual({ EUR: expect.closeTo(3.79 + 0.5 + 6.8 + 0.5, 6), USD: 24 });
-    expect(estimate.perSlot.EUR).toBeCloseTo((3.79 + 0.5 + 6.8 + 0.5) / 20, 6);
+    expect(estimate.monthly).toEqual({ EUR: expect.closeTo(5.49 + 0.5 + 8.49 + 0.5, 6), USD: 24 });
+    expect(estimate.perSlot.EUR).toBeCloseTo((5.49 + 0.5 + 8.49 + 0.5) / 20, 6);
     expect(estimate.perSlot.USD).toBeCloseTo(24 / 20, 6);
     expect(estimate.prices.map((p) => p.provider)).toEqual(["hetzner", "digitalocean"]);
   });
@@ -178,8 +178,13 @@ describe("estimateStackCost on types the tables do not know", () => {
   it("fails naming the setting, the type, the known types and the fix", () => {
     expect(() => estimateStackCost(unknownType())).toThrow(CostEstimateError);
     expect(() => estimateStackCost(unknownType())).toThrow(/sandfleet:pools\.standard\.serverType: no price for hetzner server type "cx99"/);
-    expect(() => estimateStackCost(unknownType())).toThrow(/Known types: cx22, cx32/);
+    expect(() => estimateStackCost(unknownType())).toThrow(/Known types: cx23, cx33/);
     expect(() => estimateStackCost(unknownType())).toThrow(/--price hetzner:cx99=<EUR>/);
+  });
+
+  it("names the successor of a type the provider no longer sells, as an old stack file may still hold", () => {
+    const retired = hetznerStack({ platform: { serverType: "cx22" } });
+    expect(() => estimateStackCost(retired)).toThrow(/sandfleet:platform\.serverType: hetzner server type "cx22" can no longer be ordered; use cx23 \(5\.49 EUR a month\)/);
   });
 
   it("accepts a price given for the missing type", () => {

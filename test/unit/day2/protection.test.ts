@@ -171,3 +171,79 @@ describe("the runtime's placement and a draining endpoint", () => {
     expect(decision.rejected).toEqual({ "old-1": "draining", "old-2": "draining" });
   });
 });
+
+/**
+ * Issue 10, finding: retained volumes block the next `up`. A volume kept by `retainVolumes` outlives the
+ * stack, so the next `up` of the same stack must not ask for its name again (Hetzner: unique per project;
+ * DigitalOcean: unique per region), and `protection.adoptVolumes` attaches the kept volume instead of a new one.
+ */
+const namedVolumes = {
+  hetzner: { volume: "hcloud:index/volume:Volume", attachment: "hcloud:index/volumeAttachment:VolumeAttachment", keptId: "104857600" },
+  digitalocean: {
+    volume: "digitalocean:index/volume:Volume",
+    attachment: "digitalocean:index/volumeAttachment:VolumeAttachment",
+    keptId: "506f78a4-e098-11e5-ad9f-000f53306ae1",
+  },
+} as const;
+const namedVolumeCases = singleProviderCases.filter((c) => c.provider in namedVolumes);
+
+describe.each(namedVolumeCases.map((c) => [c.provider, c] as const))("retained volumes on %s", (provider, fleetCase) => {
+  const expected = namedVolumes[provider as keyof typeof namedVolumes];
+  const retained = { deleteProtection: false, retainVolumes: true };
+
+  it("name each volume with a random suffix that is created with the stack, so a kept volume never blocks the next up", async () => {
+    const run = await runUpdate("protected", { ...stackConfigOf(fleetCase), "sandfleet:protection": retained });
+    const suffixes = run.mocks.ofType("random:index/randomId:RandomId");
+    const volumes = run.mocks.ofType(expected.volume);
+    expect(volumes).toHaveLength(6);
+    for (const volume of volumes) {
+      const suffix = suffixes.find((s) => volume.inputs.name === `${volume.inputs.name.replace(/-[0-9a-z]+$/, "")}-${s.state.hex}`);
+      expect(suffix, `${volume.name}: ${volume.inputs.name}`).toBeDefined();
+      // The suffix goes with `destroy` (only the volume is retained): the next stack draws a new one.
+      expect(suffix!.options.retainOnDelete, suffix!.name).not.toBe(true);
+      expect(volume.inputs.name).toMatch(/-data-/);
+    }
+  });
+
+  it("attaches a kept volume named in protection.adoptVolumes instead of creating one for that server", async () => {
+    const run = await runUpdate("protected", {
+      ...stackConfigOf(fleetCase),
+      "sandfleet:protection": { ...retained, adoptVolumes: { "ws-standard-1": expected.keptId } },
+    });
+    // Five new volumes; the sixth is read from the provider, not owned, so `destroy` never deletes it.
+    const volumes = run.mocks.ofType(expected.volume);
+    expect(volumes.filter((v) => v.inputs.name)).toHaveLength(5);
+    expect(volumes.filter((v) => v.id === expected.keptId && !v.inputs.name)).toHaveLength(1);
+    const attachments = run.mocks.ofType(expected.attachment);
+    expect(attachments.map((a) => String(a.inputs.volumeId))).toContain(expected.keptId);
+  });
+
+  it("refuses at preview an adopted volume for a server the stack does not have, naming the key and the fix", async () => {
+    await expect(
+      runUpdate("protected", { ...stackConfigOf(fleetCase), "sandfleet:protection": { ...retained, adoptVolumes: { "ws-standard-9": expected.keptId } } }),
+    ).rejects.toThrow(/protection\.adoptVolumes.*ws-standard-9.*no such server/);
+  });
+});
+
+describe("protection.adoptVolumes on a provider whose volumes have no unique name", () => {
+  it("is refused at preview, naming the key and the fix", async () => {
+    const aws = singleProviderCases.find((c) => c.provider === "aws")!;
+    await expect(
+      runUpdate("protected", { ...stackConfigOf(aws), "sandfleet:protection": { retainVolumes: true, adoptVolumes: { platform: "vol-0123456789abcdef0" } } }),
+    ).rejects.toThrow(/protection\.adoptVolumes.*platform.*aws/);
+  });
+});
+
+describe("retained disks on Azure", () => {
+  // Deleting a resource group deletes everything in it, kept disks included (pulumi-azure-native #2522,
+  // open, checked 2026-12-01): under retainVolumes the stack's resource group must be kept too.
+  it("keeps the stack's resource group when retainVolumes is set, so the kept disks are not deleted with it", async () => {
+    const azure = singleProviderCases.find((c) => c.provider === "azure")!;
+    const groupsOf = async (retainVolumes: boolean) =>
+      (await runUpdate("protected", { ...stackConfigOf(azure), "sandfleet:protection": { retainVolumes } })).mocks.ofType("azure-native:resources:ResourceGroup");
+    const kept = await groupsOf(true);
+    expect(kept).toHaveLength(1);
+    expect(kept[0].options.retainOnDelete).toBe(true);
+    expect((await groupsOf(false))[0].options.retainOnDelete).toBe(false);
+  });
+});

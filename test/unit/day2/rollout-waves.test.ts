@@ -13,11 +13,11 @@ const config = (pools: Record<string, unknown>, tls?: Record<string, unknown>) =
   "sandfleet:location": "fsn1",
   "sandfleet:networkCidr": "10.0.0.0/16",
   "sandfleet:adminCidrs": ["198.51.100.0/24"],
-  "sandfleet:platform": { serverType: "cx22", volumeGb: 10, floatingIp: true },
+  "sandfleet:platform": { serverType: "cx23", volumeGb: 10, floatingIp: true },
   "sandfleet:pools": pools,
   ...(tls ? { "sandfleet:tls": tls } : {}),
 });
-const pool = (count: number, tier: string) => ({ count, serverType: "cx32", maxContainers: 10, labels: { tier } });
+const pool = (count: number, tier: string) => ({ count, serverType: "cx33", maxContainers: 10, labels: { tier } });
 const twoPools = { standard: pool(8, "standard"), burst: pool(3, "burst") };
 
 const run = (pools: Record<string, unknown>, tls?: Record<string, unknown>): Promise<UpdateRun> => runUpdate("dev", config(pools, tls));

@@ -6,13 +6,13 @@
  * replaced TLS resources get new material, as in a real update.
  */
 import { createHash } from "node:crypto";
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it, vi } from "vitest";
+import { renewalPeriod, renewalPeriodStart } from "../../../components/tls/renewal";
 import { stackFileConfig } from "../stack/support/run-program";
 import { runUpdate, type UpdateResource, type UpdateRun } from "./support/update-model";
+import { unwrapSecret } from "../../support/secret-inputs";
 
 /** Pulumi's marker of a secret value in what the engine (and the mocks) receive. */
-const SECRET_SIG = "4dabf18193072939515e22adb298388d";
-const unwrap = (input: any) => (input && typeof input === "object" && SECRET_SIG in input ? input.value : input);
 
 const prodWithEpoch = (epoch: number) => ({
   ...stackFileConfig("Pulumi.prod.yaml"),
@@ -42,11 +42,12 @@ describe("rotating the Docker TLS certificates by bumping sandfleet:tls.epoch", 
     for (const server of serverNames) {
       const prefix = `sandfleet-prod-docker-tls-${server}`;
       const [key0, key1] = [before.mocks.named(`${prefix}-key`), after.mocks.named(`${prefix}-key`)];
-      expect(key0.options.replacementTrigger, server).toBe(1);
-      expect(key1.options.replacementTrigger, server).toBe(2);
+      // The key's replacement trigger is the leaf's generation, the same string as its subject OU.
+      expect(key0.options.replacementTrigger, server).toBe(before.mocks.named(`${prefix}-csr`).inputs.subject.organizationalUnit);
+      expect(key1.options.replacementTrigger, server).toBe(after.mocks.named(`${prefix}-csr`).inputs.subject.organizationalUnit);
       expect(key1.state.privateKeyPemPkcs8).not.toBe(key0.state.privateKeyPemPkcs8);
-      expect(before.mocks.named(`${prefix}-csr`).inputs.subject.organizationalUnit).toBe("epoch-1");
-      expect(after.mocks.named(`${prefix}-csr`).inputs.subject.organizationalUnit).toBe("epoch-2");
+      expect(before.mocks.named(`${prefix}-csr`).inputs.subject.organizationalUnit).toMatch(/^epoch-1\.renewal-\d+$/);
+      expect(after.mocks.named(`${prefix}-csr`).inputs.subject.organizationalUnit).toMatch(/^epoch-2\.renewal-\d+$/);
       const [cert0, cert1] = [before.mocks.named(`${prefix}-cert`), after.mocks.named(`${prefix}-cert`)];
       expect(cert1.inputs.certRequestPem).not.toBe(cert0.inputs.certRequestPem);
       expect(cert1.state.certPem).not.toBe(cert0.state.certPem);
@@ -58,7 +59,8 @@ describe("rotating the Docker TLS certificates by bumping sandfleet:tls.epoch", 
 
   it("re-issues the pool's client certificate and key", () => {
     const [key0, key1] = [before.mocks.named("sandfleet-prod-docker-tls-client-key"), after.mocks.named("sandfleet-prod-docker-tls-client-key")];
-    expect([key0.options.replacementTrigger, key1.options.replacementTrigger]).toEqual([1, 2]);
+    expect(key0.options.replacementTrigger).toMatch(/^epoch-1\./);
+    expect(key1.options.replacementTrigger).toMatch(/^epoch-2\./);
     const [cert0, cert1] = [before.mocks.named("sandfleet-prod-docker-tls-client-cert"), after.mocks.named("sandfleet-prod-docker-tls-client-cert")];
     expect(cert1.state.certPem).not.toBe(cert0.state.certPem);
   });
@@ -84,10 +86,10 @@ describe("rotating the Docker TLS certificates by bumping sandfleet:tls.epoch", 
       expect(run1.triggers).not.toContain(certDigest(before));
       expect(run1.triggers).toContain(caDigest);
       expect(run1.triggers.filter((t: string) => !run0.triggers.includes(t)), server).toEqual([certDigest(after)]);
-      expect(unwrap(run1.stdin)).not.toBe(unwrap(run0.stdin));
-      expect(unwrap(run1.stdin)).toContain(after.mocks.named(`sandfleet-prod-docker-tls-${server}-cert`).state.certPem.trim());
+      expect(unwrapSecret(run1.stdin)).not.toBe(unwrapSecret(run0.stdin));
+      expect(unwrapSecret(run1.stdin)).toContain(after.mocks.named(`sandfleet-prod-docker-tls-${server}-cert`).state.certPem.trim());
       expect(run1.create).toBe(run0.create);
-      expect(unwrap(run1.connection)).toEqual(unwrap(run0.connection));
+      expect(unwrapSecret(run1.connection)).toEqual(unwrapSecret(run0.connection));
       // The script copy does not re-run: the script is unchanged.
       const copy = `sandfleet-prod-${server}-post-boot-script`;
       expect(after.mocks.named(copy).inputs).toEqual(before.mocks.named(copy).inputs);
@@ -120,7 +122,92 @@ describe("rotating the Docker TLS certificates by bumping sandfleet:tls.epoch", 
     for (const name of ["sandfleet-prod-registry-registry", "sandfleet-prod-registry-client-tls"]) {
       const [d0, d1] = [before.mocks.named(name).inputs, after.mocks.named(name).inputs];
       expect(d1.triggers, name).not.toEqual(d0.triggers);
-      expect(unwrap(d1.stdin)).toContain(after.registry.tls.clientCert.trim().split("\n")[1]);
+      expect(unwrapSecret(d1.stdin)).toContain(after.registry.tls.clientCert.trim().split("\n")[1]);
+    }
+  });
+});
+
+/**
+ * Renewal without an epoch bump: the leaves carry the renewal period the clock is in (components/tls/renewal.ts),
+ * so a plain `pulumi up` once they are inside the renewal window re-issues them through the same rotation path.
+ * Prod: 90-day leaves (2160 h), 30-day window, so a period is 60 days. The dates are picked relative to a
+ * period start so the test is the same whatever day it runs.
+ */
+describe("renewing the leaves on a plain pulumi up once they are inside the renewal window", () => {
+  const DAY = 86_400_000;
+  const validityHours = 2160;
+  const start = renewalPeriodStart(renewalPeriod(new Date("2026-12-01T00:00:00Z"), validityHours, 30) + 1, validityHours, 30);
+  const at = async (daysAfterStart: number) => {
+    vi.useFakeTimers({ toFake: ["Date"] });
+    vi.setSystemTime(new Date(start.getTime() + daysAfterStart * DAY));
+    try {
+      return await runUpdate("prod", prodWithEpoch(1));
+    } finally {
+      vi.useRealTimers();
+    }
+  };
+  const leaves = ["client", "ws-standard-1", "ws-standard-2", "ws-standard-3", "ws-standard-4", "ws-burst-1", "ws-burst-2"];
+  let today: UpdateRun;
+  let outsideWindow: UpdateRun;
+  let insideWindow: UpdateRun;
+  beforeAll(async () => {
+    today = await at(1); // issued today: expire on day 91
+    outsideWindow = await at(50); // 41 days left
+    insideWindow = await at(62); // 29 days left: inside the 30-day window
+  });
+
+  it("keeps every leaf, and re-runs nothing, while the leaves are outside the window", () => {
+    for (const leaf of leaves) {
+      const name = `sandfleet-prod-docker-tls-${leaf}-cert`;
+      expect(outsideWindow.mocks.named(name).state.certPem, leaf).toBe(today.mocks.named(name).state.certPem);
+    }
+    for (const server of leaves.slice(1)) {
+      const step = `sandfleet-prod-${server}-post-boot-run`;
+      expect(outsideWindow.mocks.named(step).inputs.triggers, server).toEqual(today.mocks.named(step).inputs.triggers);
+    }
+    expect(outsideWindow.registry.tls).toEqual(today.registry.tls);
+  });
+
+  it("re-issues every leaf key and cert (replacements) inside the window, with the same epoch and CA", () => {
+    for (const leaf of leaves) {
+      const prefix = `sandfleet-prod-docker-tls-${leaf}`;
+      const [key0, key1] = [today.mocks.named(`${prefix}-key`), insideWindow.mocks.named(`${prefix}-key`)];
+      expect(key1.options.replacementTrigger, leaf).not.toEqual(key0.options.replacementTrigger);
+      expect(key1.state.privateKeyPemPkcs8, leaf).not.toBe(key0.state.privateKeyPemPkcs8);
+      const [csr0, csr1] = [today.mocks.named(`${prefix}-csr`), insideWindow.mocks.named(`${prefix}-csr`)];
+      expect(csr0.inputs.subject.organizationalUnit).toMatch(/^epoch-1\.renewal-\d+$/);
+      expect(csr1.inputs.subject.organizationalUnit).not.toBe(csr0.inputs.subject.organizationalUnit);
+      expect(insideWindow.mocks.named(`${prefix}-cert`).state.certPem, leaf).not.toBe(today.mocks.named(`${prefix}-cert`).state.certPem);
+    }
+    expect(insideWindow.mocks.named("sandfleet-prod-docker-tls-ca").state).toEqual(today.mocks.named("sandfleet-prod-docker-tls-ca").state);
+  });
+
+  it("renews the sandbox service's HTTPS leaf in the same run (same generation) and re-runs its install, same CA", () => {
+    const prefix = "sandfleet-prod-service";
+    const [key0, key1] = [today.mocks.named(`${prefix}-key`), insideWindow.mocks.named(`${prefix}-key`)];
+    expect(key1.options.replacementTrigger).not.toEqual(key0.options.replacementTrigger);
+    expect(key1.state.privateKeyPemPkcs8).not.toBe(key0.state.privateKeyPemPkcs8);
+    const ou = (run: UpdateRun, name: string) => run.mocks.named(name).inputs.subject.organizationalUnit;
+    for (const run of [today, insideWindow]) {
+      expect(ou(run, `${prefix}-csr`)).toBe(ou(run, "sandfleet-prod-docker-tls-client-csr"));
+      expect(run.mocks.named(`${prefix}-key`).options.replacementTrigger).toBe(ou(run, `${prefix}-csr`));
+    }
+    expect(insideWindow.mocks.named(`${prefix}-cert`).state.certPem).not.toBe(today.mocks.named(`${prefix}-cert`).state.certPem);
+    expect(insideWindow.mocks.named(`${prefix}-install`).inputs.triggers).not.toEqual(today.mocks.named(`${prefix}-install`).inputs.triggers);
+    expect(outsideWindow.mocks.named(`${prefix}-install`).inputs.triggers).toEqual(today.mocks.named(`${prefix}-install`).inputs.triggers);
+    expect(insideWindow.mocks.named(`${prefix}-ca`).state).toEqual(today.mocks.named(`${prefix}-ca`).state);
+  });
+
+  it("re-runs the post-boot TLS step on every server and delivers the new client cert, touching no infrastructure", () => {
+    for (const server of leaves.slice(1)) {
+      const step = `sandfleet-prod-${server}-post-boot-run`;
+      expect(insideWindow.mocks.named(step).inputs.triggers, server).not.toEqual(today.mocks.named(step).inputs.triggers);
+    }
+    expect(insideWindow.registry.tls.clientCert).not.toBe(today.registry.tls.clientCert);
+    expect(insideWindow.registry.tls.ca).toBe(today.registry.tls.ca);
+    const later = byName(insideWindow);
+    for (const resource of today.mocks.resources.filter(isInfrastructure)) {
+      expect(later.get(resource.name)!.inputs, resource.name).toEqual(resource.inputs);
     }
   });
 });

@@ -13,10 +13,10 @@ const baseConfig = (pools: Record<string, unknown>) => ({
   "sandfleet:location": "fsn1",
   "sandfleet:networkCidr": "10.0.0.0/16",
   "sandfleet:adminCidrs": ["198.51.100.0/24"],
-  "sandfleet:platform": { serverType: "cx22", volumeGb: 10, floatingIp: true },
+  "sandfleet:platform": { serverType: "cx23", volumeGb: 10, floatingIp: true },
   "sandfleet:pools": pools,
 });
-const standard = (count: number) => ({ count, serverType: "cx32", volumeGb: 20, maxContainers: 10, labels: { tier: "standard" } });
+const standard = (count: number) => ({ count, serverType: "cx33", volumeGb: 20, maxContainers: 10, labels: { tier: "standard" } });
 
 const run = (pools: Record<string, unknown>): Promise<UpdateRun> => runUpdate("dev", baseConfig(pools));
 
@@ -58,10 +58,11 @@ const identity = (server: UpdateResource) => ({
 const countByType = (resources: UpdateResource[]) =>
   resources.reduce<Record<string, number>>((acc, r) => ({ ...acc, [r.type]: (acc[r.type] ?? 0) + 1 }), {});
 
-/** Everything that belongs to one new workspace server: server, volume, attachment, TLS leaf, post-boot step. */
+/** Everything that belongs to one new workspace server: server, volume (and its name's suffix), attachment, TLS leaf, post-boot step. */
 const oneServersWorth = {
   "hcloud:index/server:Server": 1,
   "hcloud:index/volume:Volume": 1,
+  "random:index/randomId:RandomId": 1,
   "hcloud:index/volumeAttachment:VolumeAttachment": 1,
   "tls:index/privateKey:PrivateKey": 1,
   "tls:index/certRequest:CertRequest": 1,
@@ -109,7 +110,7 @@ describe("scaling a pool", () => {
 
   it("adds a second pool without changing any input of the first pool's servers, volumes, firewall or endpoints", async () => {
     const one = await run({ standard: standard(3) });
-    const two = await run({ standard: standard(3), large: { count: 2, serverType: "cx42", maxContainers: 20, labels: { tier: "large" } } });
+    const two = await run({ standard: standard(3), large: { count: 2, serverType: "cx43", maxContainers: 20, labels: { tier: "large" } } });
     const change = diff(one, two);
     expect(change.removed).toEqual([]);
     expect(change.changed.filter((n) => !REGISTRY_DELIVERY.test(n))).toEqual([]);

@@ -30,19 +30,36 @@ describe("Hetzner locations", () => {
 });
 
 describe("Hetzner server types", () => {
-  it("report the hardware of known types", () => {
-    expect(capacityOf("cx22")).toEqual({ cpus: 2, memoryMb: 4096, diskGb: 40 });
-    expect(capacityOf("cpx51")).toEqual({ cpus: 16, memoryMb: 32768, diskGb: 360 });
+  it("report the hardware of current types", () => {
+    expect(capacityOf("cx23")).toEqual({ cpus: 2, memoryMb: 4096, diskGb: 40 });
+    expect(capacityOf("cx53")).toEqual({ cpus: 16, memoryMb: 32768, diskGb: 320 });
+    expect(capacityOf("cpx62")).toEqual({ cpus: 16, memoryMb: 32768, diskGb: 640 });
     expect(capacityOf("cax41")).toEqual({ cpus: 16, memoryMb: 32768, diskGb: 320 });
     expect(capacityOf("ccx63")).toEqual({ cpus: 48, memoryMb: 196608, diskGb: 960 });
   });
 
-  it("reject an unknown type, listing the known ones and how to declare one", () => {
-    expect(() => capacityOf("cx99")).toThrow(/Hetzner server type "cx99" is not known\. Use one of: .*cax11.*ccx13.*cpx11.*cx22.*extraServerTypes/);
+  it.each([
+    ["cx22", "cx23"],
+    ["cx32", "cx33"],
+    ["cx42", "cx43"],
+    ["cx52", "cx53"],
+  ])("refuse the retired %s, naming its successor %s", (retired, successor) => {
+    expect(() => capacityOf(retired)).toThrow(new RegExp(`"${retired}" can no longer be ordered .*Use its successor ${successor} \\(`));
   });
 
-  it("accept a type declared in extraServerTypes", () => {
-    expect(capacityOf("cx99", { cx99: { cpus: 64, memoryMb: 262144, diskGb: 1000 } }).cpus).toBe(64);
+  it("refuse a type where Hetzner does not sell it, naming where it is sold and what to use instead", () => {
+    expect(() => capacityOf("cx33", {}, "ash")).toThrow('Hetzner server type "cx33" cannot be ordered in ash; it is sold in fsn1, nbg1, hel1.');
+    expect(() => capacityOf("cpx31", {}, "fsn1")).toThrow(/"cpx31" cannot be ordered in fsn1; it is sold in ash, hil\. .*use cpx32 \(4 vCPU, 8 GB, 160 GB disk, x86\)/);
+    expect(capacityOf("cpx31", {}, "ash")).toEqual({ cpus: 4, memoryMb: 8192, diskGb: 160 });
+    expect(capacityOf("ccx13", {}, "sin").cpus).toBe(2);
+  });
+
+  it("reject an unknown type, listing the known ones and how to declare one", () => {
+    expect(() => capacityOf("cx99")).toThrow(/Hetzner server type "cx99" is not known\. Use one of: .*cax11.*ccx13.*cpx12.*cx23.*extraServerTypes/);
+  });
+
+  it("accept a type declared in extraServerTypes, in any location", () => {
+    expect(capacityOf("cx99", { cx99: { cpus: 64, memoryMb: 262144, diskGb: 1000 } }, "sin").cpus).toBe(64);
   });
 });
 
@@ -116,9 +133,9 @@ describe("Hetzner spread placement", () => {
 });
 
 describe("the sandfleet:hetzner config", () => {
-  it("defaults to Debian 12, lb11 and root", () => {
+  it("defaults to Debian 13, lb11 and root", () => {
     expect(hetznerConfigSchema.parse({})).toEqual({
-      image: "debian-12",
+      image: "debian-13",
       loadBalancerType: "lb11",
       sshUser: "root",
       existingSshKeys: [],

@@ -39,7 +39,7 @@ function siteArgs(name: string, overrides: Partial<SiteArgs> = {}): SiteArgs {
 function server(name: string, privateIp: string, overrides: Partial<ServerSpec> = {}): ServerSpec {
   return {
     name,
-    serverType: "cx32",
+    serverType: "cx33",
     location: "fsn1",
     privateIp,
     volumeGb: 50,
@@ -101,7 +101,7 @@ describe("a Hetzner fleet with a load balancer, a floating IP and two pools", ()
   beforeAll(async () => {
     const site = hetzner.hetznerProvider.createSite(siteArgs(fleet), new TestFleet(fleet));
     const spec: PlatformSpec = {
-      ...server("platform", "10.0.0.10", { serverType: "cx22", volumeGb: 20, labels: {} }),
+      ...server("platform", "10.0.0.10", { serverType: "cx23", volumeGb: 20, labels: {} }),
       stableIp: true,
       publicPorts: [],
       loadBalancer: { ports: [{ listen: 80, target: 8080 }, { listen: 443, target: 8443 }], healthCheckPort: 8443 },
@@ -244,7 +244,12 @@ describe("a Hetzner fleet with a load balancer, a floating IP and two pools", ()
       expect.objectContaining({ loadBalancerId: lb.id, protocol: "tcp", listenPort: 80, destinationPort: 8080 }),
       expect.objectContaining({ loadBalancerId: lb.id, protocol: "tcp", listenPort: 443, destinationPort: 8443 }),
     ]);
-    for (const s of services) expect(s.healthCheck).toMatchObject({ protocol: "tcp", port: 8443 });
+    // hcloud documents a service's health-check port as unique per load balancer (@pulumi/hcloud 1.41
+    // LoadBalancerServiceHealthCheck.port, checked 2026-12-01): each service probes its own target.
+    expect(services.map((s) => s.healthCheck)).toEqual([
+      expect.objectContaining({ protocol: "tcp", port: 8080 }),
+      expect.objectContaining({ protocol: "tcp", port: 8443 }),
+    ]);
     expect(await valueOf(platform.loadBalancerIp!)).toBe(lb.state.ipv4);
   });
 
@@ -254,12 +259,12 @@ describe("a Hetzner fleet with a load balancer, a floating IP and two pools", ()
     expect(recorder.named(`${fleet}-hetzner-platform-server`).inputs.labels).toMatchObject({ role: "platform", stack: "test" });
   });
 
-  it("creates servers from Debian 12 with the site's SSH keys, public IPv4 and no protection unless asked", () => {
+  it("creates servers from Debian 13 with the site's SSH keys, public IPv4 and no protection unless asked", () => {
     const keyIds = ofType("SshKey", fleet).map((k) => k.id);
     expect(keyIds).toHaveLength(2);
     for (const s of ofType("Server", fleet)) {
       expect(s.inputs).toMatchObject({
-        image: "debian-12",
+        image: "debian-13",
         sshKeys: keyIds,
         publicNets: [{ ipv4Enabled: true, ipv6Enabled: true }],
         deleteProtection: false,
@@ -373,6 +378,31 @@ describe("Hetzner input errors", () => {
   it("refuses to open SSH to the internet even if the stack config let it through", () => {
     expect(() => freshSite({ adminCidrs: ["0.0.0.0/0"] }).createPlatform(platformAt({}))).toThrow("opens SSH to the whole internet");
   });
+
+  it("refuses two load balancer services with one target, since their health checks would share a port", () => {
+    const spec = { ...platformAt({}), loadBalancer: { ports: [{ listen: 80, target: 8443 }, { listen: 443, target: 8443 }], healthCheckPort: 8443 } };
+    expect(() => freshSite().createPlatform(spec)).toThrow(
+      "sandfleet:platform.loadBalancer.ports: targets 8443 twice; a Hetzner load balancer probes each service on its own target port and health-check ports are unique per load balancer; give each listen port its own target port",
+    );
+  });
+
+  it("refuses a health-check port outside the targets when the Hetzner load balancer has several services", () => {
+    const spec = { ...platformAt({}), loadBalancer: { ports: [{ listen: 80, target: 8080 }, { listen: 443, target: 8443 }], healthCheckPort: 9000 } };
+    expect(() => freshSite().createPlatform(spec)).toThrow(
+      "sandfleet:platform.loadBalancer.healthCheckPort: 9000 is not a target port; with several services a Hetzner load balancer probes each service on its own target port (8080, 8443); remove healthCheckPort or set it to one of them",
+    );
+  });
+
+  it("probes the configured health-check port when the Hetzner load balancer has one service", async () => {
+    const site = freshSite();
+    const platform = site.createPlatform({ ...platformAt({}), loadBalancer: { ports: [{ listen: 443, target: 8443 }], healthCheckPort: 9000 } });
+    await settle(...outputsOf(platform));
+    const name = `sf-err-${n}`;
+    expect(recorder.named(`${name}-hetzner-platform-lb-service-443`).inputs.healthCheck).toMatchObject({ port: 9000 });
+  });
+
+  it("states Hetzner's 32 KiB user-data limit, which the core checks every rendered cloud-config against", () =>
+    expect(freshSite().maxUserDataBytes).toBe(32 * 1024));
 
   it("refuses a load balancer without ports", () => {
     const spec = { ...platformAt({}), loadBalancer: { ports: [], healthCheckPort: 443 } };

@@ -2,7 +2,7 @@
  * The pure parts of the local fleet: host plan, user-data, registry file, options, image recipe,
  * and the stack file Pulumi.local.yaml run through the whole program under mocks.
  */
-import { mkdtempSync, statSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -12,10 +12,13 @@ import { localHostChanges } from "../../../components/local/host-lifecycle";
 import { planHosts, resolveFleetOptions } from "../../../local/fleet";
 import { subnetAddresses } from "../../../local/hosts";
 import { buildLocalRegistry, writeRegistryFile } from "../../../local/registry-file";
-import { debianMirror, testHostImageTag, testHostRecipeHash } from "../../../local/test-host-image";
+import { TARGET_DEBIAN } from "../../../cloud-init/debian-release";
+import { debianSourcesFile, machineDebianMirrors } from "../../../local/debian-sources";
+import { testHostImageTag, testHostRecipeHash } from "../../../local/test-host-image";
 import { parseRegistry, readRegistryFile } from "../../../runtime/registry/schema";
 import { parseStackConfig } from "../../../stacks/config";
 import { runProgram, stackFileConfig } from "../stack/support/run-program";
+import { readableUserData } from "../../support/cloud-init-files";
 
 const DEPLOY_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHN4bmRmbGVldC10ZXN0LWtleS1ub3QtcmVhbA sandfleet-local-deploy";
 
@@ -30,9 +33,9 @@ describe("the local fleet plan", () => {
     ]);
   });
 
-  it("asks cloud-init for Debian's Docker and runsc with ptrace and no sandbox network, as these machines need", () => {
+  it("asks cloud-init for Debian's Docker and runsc with systrap and no sandbox network, as these machines need", () => {
     for (const plan of plans) {
-      expect(plan.cloudConfig.docker).toEqual({ packageSource: "distro", gvisorPlatform: "ptrace", gvisorNetwork: "none", prePullImages: [] });
+      expect(plan.cloudConfig.docker).toEqual({ packageSource: "distro", gvisorPlatform: "systrap", gvisorNetwork: "none", prePullImages: [] });
     }
   });
 
@@ -50,12 +53,15 @@ describe("the local fleet plan", () => {
       const userData = renderCloudConfig(plan.cloudConfig);
       expect(userData.startsWith("#cloud-config")).toBe(true);
       expect(userData).toContain(DEPLOY_KEY);
-      expect(userData).not.toMatch(/PRIVATE KEY/);
+      expect(readableUserData(userData)).not.toMatch(/PRIVATE KEY/);
     }
   });
 
-  it("refuses a subnet smaller than a /24 or not IPv4, saying what to use", () => {
-    expect(() => subnetAddresses("10.213.0.0/28")).toThrow(/\/24 or larger/);
+  it("refuses a subnet smaller than a /25, not starting at .0, or not IPv4, saying what to use", () => {
+    expect(() => subnetAddresses("10.213.0.0/28")).toThrow(/\/25 or larger/);
+    expect(() => subnetAddresses("10.213.0.128/25")).toThrow(/starting at \.0/);
+    expect(subnetAddresses("10.213.0.0/25").hostIp(100)).toBe("10.213.0.110");
+    expect(() => subnetAddresses("10.213.0.0/25").hostIp(101)).toThrow(/out of range \(0-100\)/);
     expect(() => subnetAddresses("fd00::/64")).toThrow(/e\.g\. 10\.213\.0\.0\/24/);
   });
 });
@@ -102,10 +108,15 @@ describe("the local registry", () => {
   });
 
   it("is written readable by its owner only, since it holds the client key", async () => {
-    const path = join(mkdtempSync(join(tmpdir(), "sf-reg-")), "nested", "registry.json");
-    writeRegistryFile(path, buildLocalRegistry({ fleet: "local", tls, workspaces }));
-    expect(statSync(path).mode & 0o777).toBe(0o600);
-    expect((await readRegistryFile(path)).tls.clientKey).toContain("PRIVATE KEY");
+    const dir = mkdtempSync(join(tmpdir(), "sf-reg-"));
+    try {
+      const path = join(dir, "nested", "registry.json");
+      writeRegistryFile(path, buildLocalRegistry({ fleet: "local", tls, workspaces }));
+      expect(statSync(path).mode & 0o777).toBe(0o600);
+      expect((await readRegistryFile(path)).tls.clientKey).toContain("PRIVATE KEY");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
@@ -115,11 +126,32 @@ describe("the test-host image recipe", () => {
     expect(testHostImageTag()).toBe(`sandfleet-local/test-host:${testHostRecipeHash()}`);
   });
 
-  it("reads the mirror from the machine's deb822 sources, falling back to deb.debian.org", () => {
+  it("reads the mirrors from the machine's deb822 sources, falling back to deb.debian.org", () => {
     const dir = mkdtempSync(join(tmpdir(), "sf-src-"));
-    writeFileSync(join(dir, "debian.sources"), "Types: deb\nURIs: http://mirror.example/debian\nSuites: bookworm\n");
-    expect(debianMirror(join(dir, "debian.sources"))).toBe("http://mirror.example/debian");
-    expect(debianMirror(join(dir, "missing.sources"))).toBe("http://deb.debian.org/debian");
+    try {
+      const sources =
+        "Types: deb\nURIs: http://mirror.example/debian\nSuites: bookworm bookworm-updates\n\n" +
+        "Types: deb\nURIs: http://security.example/debian-security\nSuites: bookworm-security\n";
+      writeFileSync(join(dir, "debian.sources"), sources);
+      expect(machineDebianMirrors(join(dir, "debian.sources"))).toEqual({
+        archive: "http://mirror.example/debian",
+        security: "http://security.example/debian-security",
+      });
+      expect(machineDebianMirrors(join(dir, "missing.sources"))).toEqual({
+        archive: "http://deb.debian.org/debian",
+        security: "http://deb.debian.org/debian-security",
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("points the test hosts' apt at the renderer's target release (trixie) on the machine's mirrors, security included", () => {
+    const file = debianSourcesFile({ archive: "http://mirror.example/debian", security: "http://security.example/debian-security" });
+    expect(TARGET_DEBIAN).toEqual({ version: "13", codename: "trixie" });
+    expect(file).toContain("URIs: http://mirror.example/debian\nSuites: trixie trixie-updates\n");
+    expect(file).toContain("URIs: http://security.example/debian-security\nSuites: trixie-security\n");
+    expect(file).not.toContain("bookworm");
   });
 });
 
@@ -139,7 +171,7 @@ describe("the shipped Pulumi.local.yaml", () => {
   it("passes the stack config validation with the Debian packages and runsc settings these machines need", () => {
     const config = parseStackConfig(stackFileConfig("Pulumi.local.yaml"), "local");
     expect(config.provider).toBe("local");
-    expect(config.docker).toMatchObject({ packageSource: "distro", gvisorPlatform: "ptrace", gvisorNetwork: "none" });
+    expect(config.docker).toMatchObject({ packageSource: "distro", gvisorPlatform: "systrap", gvisorNetwork: "none" });
   });
 
   it("runs through the whole program under mocks, booting one test host per server and no private key in user-data", async () => {
@@ -149,7 +181,7 @@ describe("the shipped Pulumi.local.yaml", () => {
     for (const host of hosts) {
       expect(host.inputs.fleet).toBe("pulumi-local");
       expect(host.inputs.userData).toMatch(/^#cloud-config/);
-      expect(host.inputs.userData).not.toMatch(/PRIVATE KEY/);
+      expect(readableUserData(host.inputs.userData)).not.toMatch(/PRIVATE KEY/);
     }
     // The core lists workspaces at their private IP and 2376, which the machine running Pulumi reaches on Linux.
     expect(run.registry.endpoints.map((e) => [e.host, e.port])).toEqual(

@@ -28,6 +28,6 @@ describe.each([
 
 describe("aws-require-imdsv2 elsewhere", () => {
   it("does not look at other providers' servers", async () => {
-    expect(await violationsOf(awsRequireImdsv2, t.hcloud.server, { serverType: "cx32" })).toEqual([]);
+    expect(await violationsOf(awsRequireImdsv2, t.hcloud.server, { serverType: "cx33" })).toEqual([]);
   });
 });

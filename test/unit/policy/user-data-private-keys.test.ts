@@ -23,7 +23,7 @@ const b64 = (text: string | Buffer) => Buffer.from(text).toString("base64");
 
 // Where each provider's servers carry user-data, and how the field is encoded.
 const servers: { label: string; type: string; props: (userData: string) => Record<string, any> }[] = [
-  { label: "hcloud Server userData", type: t.hcloud.server, props: (u) => ({ serverType: "cx32", userData: u }) },
+  { label: "hcloud Server userData", type: t.hcloud.server, props: (u) => ({ serverType: "cx33", userData: u }) },
   { label: "aws Instance userData", type: t.aws.instance, props: (u) => ({ ami: "ami-1", userData: u }) },
   { label: "aws Instance userDataBase64", type: t.aws.instance, props: (u) => ({ ami: "ami-1", userDataBase64: b64(u) }) },
   { label: "aws LaunchTemplate userData (base64)", type: t.aws.launchTemplate, props: (u) => ({ userData: b64(u) }) },

@@ -34,7 +34,7 @@ describe("the AWS provider", () => {
     expect(gunzipSync(Buffer.from(ws.inputs.userDataBase64, "base64")).toString()).toMatch(/^#cloud-config\n# role: workspace\nhostname: ws-standard-1/);
   });
 
-  it("boots the newest official Debian 12 AMI looked up from Debian's account", () => {
+  it("boots the newest official Debian 13 AMI looked up from Debian's account", () => {
     for (const i of mocks.ofType("aws:ec2/instance:Instance")) expect(i.inputs.ami).toBe("ami-0123456789abcdef0");
   });
 
@@ -51,12 +51,29 @@ describe("the AWS provider", () => {
     expect(device).toBe(`/dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_${attachment.inputs.volumeId.replace("-", "")}`);
   });
 
-  it("runs a spot pool as persistent requests that stop instead of terminating", () => {
+  // issue 10, finding: spot pools lose capacity silently. A stopped-and-restarted spot instance came back
+  // with a new public IPv4 while the registry and the certificate SANs held the old one, and a persistent
+  // request could outlive the instance on destroy. One-time requests that terminate make an interruption
+  // visible to Pulumi: the next `pulumi up` refreshes, sees the instance gone and recreates it, addresses and all.
+  it("runs a spot pool as one-time requests that terminate on interruption, so the next up recreates them", () => {
     const burst = mocks.ofType("aws:ec2/instance:Instance").filter((i) => i.name.includes("ws-burst"));
+    expect(burst).toHaveLength(2);
     for (const i of burst) {
-      expect(i.inputs.instanceMarketOptions).toMatchObject({ marketType: "spot", spotOptions: { instanceInterruptionBehavior: "stop" } });
+      expect(i.inputs.instanceMarketOptions).toEqual({
+        marketType: "spot",
+        spotOptions: { spotInstanceType: "one-time", instanceInterruptionBehavior: "terminate" },
+      });
       expect(i.inputs.availabilityZone).toBe("eu-central-1b");
     }
+  });
+
+  it("keeps a spot server's data volume when the instance is interrupted, so the recreated one gets it back", () => {
+    const volumes = mocks.ofType("aws:ebs/volume:Volume").filter((v) => v.name.includes("ws-burst"));
+    const attachments = mocks.ofType("aws:ec2/volumeAttachment:VolumeAttachment").filter((a) => a.name.includes("ws-burst"));
+    expect(volumes).toHaveLength(2);
+    expect(attachments).toHaveLength(2);
+    // A separate EBS volume is not deleted with the instance (only the root device is deleteOnTermination).
+    for (const a of attachments) expect(volumes.map((v) => v.id)).toContain(a.inputs.volumeId);
   });
 
   it("splits a spread pool into placement groups of at most seven instances", () => {

@@ -22,10 +22,10 @@ describe("the Azure provider", () => {
   });
   const vms = () => mocks.ofType("azure-native:compute:VirtualMachine");
 
-  it("boots Debian 12 Gen2 with SSH keys only and cloud-init in base64 customData", () => {
+  it("boots Debian 13 Gen2 with SSH keys only and cloud-init in base64 customData", () => {
     expect(vms()).toHaveLength(6);
     for (const vm of vms()) {
-      expect(vm.inputs.storageProfile.imageReference).toEqual({ publisher: "Debian", offer: "debian-12", sku: "12-gen2", version: "latest" });
+      expect(vm.inputs.storageProfile.imageReference).toEqual({ publisher: "Debian", offer: "debian-13", sku: "13-gen2", version: "latest" });
       expect(vm.inputs.osProfile.adminUsername).toBe("sandfleet");
       expect(vm.inputs.osProfile.linuxConfiguration.disablePasswordAuthentication).toBe(true);
       expect(Buffer.from(vm.inputs.osProfile.customData, "base64").toString()).toMatch(/^#cloud-config/);
@@ -36,6 +36,15 @@ describe("the Azure provider", () => {
     for (const vm of vms()) expect(vm.inputs.storageProfile.dataDisks[0]).toMatchObject({ lun: 0, createOption: "Attach" });
     for (const d of mocks.ofType("azure-native:compute:Disk")) expect(d.inputs.encryption.type).toBe("EncryptionAtRestWithPlatformKey");
     expect(await valueOf(fleet.volumeDevices.get("ws-burst-1")!)).toBe("/dev/disk/azure/scsi1/lun0");
+  });
+
+  it("puts the platform NIC into the load balancer's backend pool through the LoadBalancer itself, so create and destroy wait for each other", () => {
+    const lb = mocks.ofType("azure-native:network:LoadBalancer")[0];
+    const inPool = mocks.ofType("azure-native:network:NetworkInterface").filter((n) => n.inputs.ipConfigurations[0].loadBalancerBackendAddressPools);
+    expect(inPool).toHaveLength(1);
+    // A hand-built pool id carries no dependency: Azure then races the NIC against the pool it names.
+    expect(inPool[0].dependencies.some((urn) => urn.endsWith(`azure-native:network:LoadBalancer::${lb.name}`))).toBe(true);
+    expect(inPool[0].inputs.ipConfigurations[0].loadBalancerBackendAddressPools).toEqual([{ id: lb.state.backendAddressPools[0].id }]);
   });
 
   it("gives every NIC the private IP the core planned", () => {

@@ -24,14 +24,14 @@ describe("the DigitalOcean provider", () => {
     expect(mocks.ofType("digitalocean:index/loadBalancer:LoadBalancer")[0].inputs.dropletIds).toEqual([expect.any(Number)]);
   });
 
-  it("boots Debian 12 Droplets in the stack's VPC", () => {
+  it("boots Debian 13 Droplets in the stack's VPC", () => {
     const vpc = mocks.ofType("digitalocean:index/vpc:Vpc")[0];
     expect(vpc.inputs.ipRange).toBe(networkCidr);
-    for (const d of mocks.ofType("digitalocean:index/droplet:Droplet")) expect(d.inputs).toMatchObject({ image: "debian-12-x64", region: "fra1", vpcUuid: vpc.id });
+    for (const d of mocks.ofType("digitalocean:index/droplet:Droplet")) expect(d.inputs).toMatchObject({ image: "debian-13-x64", region: "fra1", vpcUuid: vpc.id });
   });
 
   it("hands cloud-init the by-id path named after the volume it attaches", async () => {
-    const volume = mocks.ofType("digitalocean:index/volume:Volume").find((v) => v.inputs.name === "sandfleet-test-ws-standard-2-data")!;
+    const volume = mocks.ofType("digitalocean:index/volume:Volume").find((v) => /^sandfleet-test-ws-standard-2-data-[0-9a-z]+$/.test(v.inputs.name))!;
     expect(await valueOf(fleet.volumeDevices.get("ws-standard-2")!)).toBe(`/dev/disk/by-id/scsi-0DO_Volume_${volume.inputs.name}`);
   });
 
@@ -53,5 +53,48 @@ describe("DigitalOcean configuration errors", () => {
     const { digitaloceanCapacityOf } = await import("../../../components/digitalocean/droplet-sizes");
     expect(() => digitaloceanRegionOf("fra2")).toThrow(/not a known region.*fra1/);
     expect(() => digitaloceanCapacityOf("s-99vcpu", 10)).toThrow(/not supported.*s-4vcpu-8gb/);
+  });
+});
+
+describe("DigitalOcean VPC ranges", () => {
+  // DigitalOcean refuses a VPC range that overlaps another VPC of the account, or is larger than /16
+  // (docs.digitalocean.com, digitalocean_vpc ip_range); both surfaced only at `pulumi up` before.
+  const doStack = (extra: Record<string, unknown> = {}) => ({
+    "sandfleet:provider": "digitalocean",
+    "sandfleet:location": "fra1",
+    "sandfleet:adminCidrs": ["198.51.100.0/24"],
+    "sandfleet:platform": { serverType: "s-2vcpu-4gb" },
+    "sandfleet:pools": { standard: { count: 2, serverType: "s-4vcpu-8gb", maxContainers: 10 } },
+    ...extra,
+  });
+
+  it("refuses to default every stack of an account to the same range: networkCidr must be set", async () => {
+    const { parseStackConfig } = await import("../../../stacks/config");
+    expect(() => parseStackConfig(doStack(), "dev")).toThrow(/sandfleet:networkCidr: .*DigitalOcean.*overlap.*e\.g\. 10\.1\.0\.0\/16/s);
+    expect(parseStackConfig(doStack({ "sandfleet:networkCidr": "10.1.0.0/16" }), "dev").networkCidr).toBe("10.1.0.0/16");
+  });
+
+  it("asks for the range also when only a pool runs on DigitalOcean", async () => {
+    const { parseStackConfig } = await import("../../../stacks/config");
+    const mixed = doStack({
+      "sandfleet:provider": "hetzner",
+      "sandfleet:location": "fsn1",
+      "sandfleet:platform": { serverType: "cx23" },
+      "sandfleet:pools": { burst: { provider: "digitalocean", location: "fra1", count: 1, serverType: "s-4vcpu-8gb", maxContainers: 10 } },
+    });
+    expect(() => parseStackConfig(mixed, "mixed")).toThrow(/sandfleet:networkCidr: .*DigitalOcean/s);
+  });
+
+  it("refuses a range larger than /16 at preview, naming the setting and the rule", async () => {
+    const { parseStackConfig } = await import("../../../stacks/config");
+    expect(() => parseStackConfig(doStack({ "sandfleet:networkCidr": "10.0.0.0/15" }), "dev")).toThrow(
+      /sandfleet:networkCidr: 10\.0\.0\.0\/15 is larger than DigitalOcean allows for a VPC \(\/16 at most\)/,
+    );
+  });
+
+  it("keeps the other providers' default range", async () => {
+    const { parseStackConfig } = await import("../../../stacks/config");
+    const hetzner = doStack({ "sandfleet:provider": "hetzner", "sandfleet:location": "fsn1", "sandfleet:platform": { serverType: "cx23" }, "sandfleet:pools": { standard: { count: 1, serverType: "cx33", maxContainers: 10 } } });
+    expect(parseStackConfig(hetzner, "dev").networkCidr).toBe("10.0.0.0/16");
   });
 });

@@ -33,7 +33,7 @@ describe("the GCP provider", () => {
 
   it("installs cloud-init on Google's Debian image so the user-data metadata is applied", () => {
     for (const i of instances()) {
-      expect(i.inputs.bootDisk.initializeParams.image).toBe("debian-cloud/debian-12");
+      expect(i.inputs.bootDisk.initializeParams.image).toBe("debian-cloud/debian-13");
       expect(i.inputs.metadata["startup-script"]).toContain("apt-get install -y -q --no-install-recommends cloud-init");
       expect(i.inputs.metadata["user-data"]).toMatch(/^#cloud-config/);
     }
@@ -45,16 +45,28 @@ describe("the GCP provider", () => {
     expect(await valueOf(fleet.volumeDevices.get("ws-standard-1")!)).toBe("/dev/disk/by-id/google-sandfleet-data");
   });
 
-  it("runs the spot pool with the SPOT provisioning model in its own zone", () => {
-    for (const i of instances().filter((x) => x.inputs.name.includes("ws-burst"))) {
-      expect(i.inputs.scheduling).toMatchObject({ provisioningModel: "SPOT", automaticRestart: false });
+  // issue 10, finding: spot pools lose capacity silently. With STOP and automaticRestart false a preempted
+  // VM stayed stopped for good (Pulumi still saw it, so nothing recreated it). DELETE makes the preemption
+  // visible: the next `pulumi up` refreshes, sees the VM gone and recreates it; the data disk (autoDelete off) stays.
+  it("runs the spot pool with the SPOT provisioning model in its own zone, deleted on preemption so the next up recreates it", () => {
+    const burst = instances().filter((x) => x.inputs.name.includes("ws-burst"));
+    expect(burst).toHaveLength(2);
+    for (const i of burst) {
+      expect(i.inputs.scheduling).toEqual({
+        provisioningModel: "SPOT",
+        preemptible: true,
+        automaticRestart: false,
+        onHostMaintenance: "TERMINATE",
+        instanceTerminationAction: "DELETE",
+      });
       expect(i.inputs.zone).toBe("europe-west3-b");
+      expect(i.inputs.attachedDisks[0].autoDelete).toBeUndefined();
     }
   });
 
-  it("spreads N2D pools with placement policies of at most eight instances and leaves E2 pools to the default placement", () => {
+  it("spreads N2D pools with placement policies of at most eight instances over eight domains, whatever the count, and leaves E2 pools to the default placement", () => {
     const policies = mocks.ofType("gcp:compute/resourcePolicy:ResourcePolicy");
-    expect(policies.map((p) => p.inputs.groupPlacementPolicy.availabilityDomainCount)).toEqual([8, 2]);
+    expect(policies.map((p) => p.inputs.groupPlacementPolicy.availabilityDomainCount)).toEqual([8, 8]);
     for (const i of instances().filter((x) => x.inputs.name.includes("ws-burst"))) expect(i.inputs.resourcePolicies).toBeUndefined();
   });
 

@@ -4,7 +4,7 @@
  * without a daemon and without sleeping through real back-off times.
  */
 import { describe, expect, it } from "vitest";
-import { AcquireTimeoutError, createPool, EndpointUnavailableError } from "../../../runtime";
+import { AcquireTimeoutError, createPool, EndpointUnavailableError } from "../../../runtime/index";
 import type { PoolEndpointClient } from "../../../runtime/pool/session";
 import { CreateCircuitBreaker } from "../../../runtime/pool/circuit-breaker";
 import { unitEndpoint, unitRegistry } from "./support/registry-fixture";

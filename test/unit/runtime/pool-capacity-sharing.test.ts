@@ -3,7 +3,7 @@
  * (PoolDependencies): sessions are in-memory objects, so the test needs no daemon and is exact.
  */
 import { describe, expect, it } from "vitest";
-import { createPool } from "../../../runtime";
+import { createPool } from "../../../runtime/index";
 import type { PoolEndpointClient, PoolSession } from "../../../runtime/pool/session";
 import { unitEndpoint, unitRegistry } from "./support/registry-fixture";
 

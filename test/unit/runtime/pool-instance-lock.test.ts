@@ -1,13 +1,14 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { InvalidOptionsError } from "../../../runtime/errors";
 import { acquireInstanceLock } from "../../../runtime/pool/instance-lock";
 
 describe("one live pool per pool id", () => {
   const dir = mkdtempSync(join(tmpdir(), "sf-lock-"));
   afterEach(() => rmSync(join(dir, "sandfleet-pool-p.pid"), { force: true }));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it("refuses a second pool with the same id in this process, and allows it after release", () => {
     const lock = acquireInstanceLock("p", dir);

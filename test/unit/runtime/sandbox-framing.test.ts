@@ -91,6 +91,27 @@ describe("end-of-command marker scanning", () => {
     expect(parseTrailer(scanner.done!.trailer)).toEqual({ exitCode: 1, timedOut: true });
   });
 
+  it("streams output as it arrives, holding back only a tail that could start the marker", () => {
+    const scanner = new EndMarkerScanner(prefix, MARKER_TRAILER_LENGTH);
+    const released: string[] = [];
+    const feed = (text: string | Buffer) => {
+      const chunk = Buffer.isBuffer(text) ? text : Buffer.from(text);
+      scanner.push(chunk);
+      released.push(scanner.takeReleasable(chunk).toString());
+    };
+    feed("first line\n");
+    expect(released).toEqual(["first line\n"]); // nothing held back: "\n" cannot start the marker
+    feed("partial __s");
+    expect(released[1]).toBe("partial "); // "__s" may be the marker's start
+    feed("o it was not\n");
+    expect(released[2]).toBe("__so it was not\n");
+    const wire = Buffer.concat([Buffer.from("tail"), prefix, Buffer.from("000:0\n")]);
+    feed(wire.subarray(0, 10));
+    feed(wire.subarray(10));
+    expect(released.join("")).toBe("first line\npartial __so it was not\ntail");
+    expect(scanner.done!.output.toString()).toBe(released.join(""));
+  });
+
   it("keeps at most the output cap and still finds the marker", () => {
     const scanner = new EndMarkerScanner(prefix, MARKER_TRAILER_LENGTH, 1000);
     for (let i = 0; i < 100; i++) scanner.push(Buffer.alloc(100, 0x61));

@@ -8,8 +8,8 @@ const base = (): Record<string, unknown> => ({
   "sandfleet:provider": "hetzner",
   "sandfleet:location": "fsn1",
   "sandfleet:adminCidrs": ["198.51.100.0/24"],
-  "sandfleet:platform": { serverType: "cx22" },
-  "sandfleet:pools": { standard: { count: 2, serverType: "cx32", maxContainers: 10 } },
+  "sandfleet:platform": { serverType: "cx23" },
+  "sandfleet:pools": { standard: { count: 2, serverType: "cx33", maxContainers: 10 } },
   "hcloud:token": "ignored: other namespaces are not ours",
 });
 
@@ -28,8 +28,8 @@ function expectRejected(raw: Record<string, unknown>, ...fragments: string[]) {
 }
 
 const withKey = (key: string, value: unknown) => ({ ...base(), [`sandfleet:${key}`]: value });
-const withPool = (pool: Record<string, unknown>, name = "standard") => withKey("pools", { [name]: { count: 2, serverType: "cx32", maxContainers: 10, ...pool } });
-const withPlatform = (platform: Record<string, unknown>) => withKey("platform", { serverType: "cx22", ...platform });
+const withPool = (pool: Record<string, unknown>, name = "standard") => withKey("pools", { [name]: { count: 2, serverType: "cx33", maxContainers: 10, ...pool } });
+const withPlatform = (platform: Record<string, unknown>) => withKey("platform", { serverType: "cx23", ...platform });
 
 describe("the stack config", () => {
   it("accepts the shipped dev and prod stack files", () => {
@@ -53,15 +53,15 @@ describe("the stack config", () => {
     expect(c.platform.loadBalancer).toMatchObject({ enabled: false, healthCheckPort: 80 });
     expect(c.pools[0]).toMatchObject({ provider: "hetzner", location: "fsn1", weight: 1, volumeGb: 0, spot: false, spread: true, draining: false, labels: { tier: "standard" } });
     expect(c.docker).toEqual({ packageSource: "upstream", gvisorPlatform: "systrap", gvisorNetwork: "sandbox", prePullImages: [], sandboxDns: ["1.1.1.1", "9.9.9.9"] });
-    expect(c.tls).toEqual({ validityHours: 8760, epoch: 0, rolloutWaves: 4 });
-    expect(c.protection).toEqual({ deleteProtection: false, retainVolumes: false });
-    expect(c.providers.hetzner).toMatchObject({ image: "debian-12" });
+    expect(c.tls).toEqual({ validityHours: 8760, epoch: 0, rolloutWaves: 4, renewWithinDays: 30 });
+    expect(c.protection).toEqual({ deleteProtection: false, retainVolumes: false, adoptVolumes: {} });
+    expect(c.providers.hetzner).toMatchObject({ image: "debian-13" });
   });
 
   it("reads the engine's string form of objects, booleans and numbers", () => {
     const c = parse({
       ...base(),
-      "sandfleet:platform": JSON.stringify({ serverType: "cx22", floatingIp: "false", volumeGb: "30" }),
+      "sandfleet:platform": JSON.stringify({ serverType: "cx23", floatingIp: "false", volumeGb: "30" }),
       "sandfleet:adminCidrs": JSON.stringify(["198.51.100.0/24"]),
     });
     expect(c.platform).toMatchObject({ floatingIp: false, volumeGb: 30 });
@@ -122,7 +122,7 @@ describe("every invalid value fails naming the key, the rule and the fix", () =>
   it("rejects a stack without pools", () => expectRejected(withKey("pools", {}), "sandfleet:pools: is empty"));
   it("rejects a stack without any workspace server", () => expectRejected(withPool({ count: 0 }), "sandfleet:pools: has no workspace servers"));
   it("rejects a pool name that is not DNS-safe", () => expectRejected(withPool({}, "Big_Pool"), "sandfleet:pools.Big_Pool: pool name \"Big_Pool\" is not DNS-safe"));
-  it("requires maxContainers", () => expectRejected(withKey("pools", { standard: { count: 1, serverType: "cx32" } }), "sandfleet:pools.standard.maxContainers: is required"));
+  it("requires maxContainers", () => expectRejected(withKey("pools", { standard: { count: 1, serverType: "cx33" } }), "sandfleet:pools.standard.maxContainers: is required"));
   it("rejects a non-integer count", () => expectRejected(withPool({ count: 2.5 }), "sandfleet:pools.standard.count: must be a whole number"));
   it("rejects more servers than a pool's address block holds", () => expectRejected(withPool({ count: 241 }), "sandfleet:pools.standard.count: 241 servers do not fit", "split the pool"));
   it("rejects a zero weight", () => expectRejected(withPool({ weight: 0 }), "sandfleet:pools.standard.weight: use a number above 0"));
@@ -132,8 +132,8 @@ describe("every invalid value fails naming the key, the rule and the fix", () =>
   it("rejects an address block outside the network", () => expectRejected(withPool({ addressBlock: 300 }), "sandfleet:pools.standard.addressBlock: block 300 is outside 10.0.0.0/16"));
   it("rejects two pools in one address block and names a free one", () => {
     const raw = withKey("pools", {
-      standard: { count: 1, serverType: "cx32", maxContainers: 5 },
-      burst: { count: 1, serverType: "cx32", maxContainers: 5, addressBlock: defaultAddressBlock("standard", 256) },
+      standard: { count: 1, serverType: "cx33", maxContainers: 5 },
+      burst: { count: 1, serverType: "cx33", maxContainers: 5, addressBlock: defaultAddressBlock("standard", 256) },
     });
     expectRejected(raw, "sandfleet:pools.burst.addressBlock: pool \"burst\" gets address block", "already used by pool \"standard\"", "set pools.burst.addressBlock to a free block");
   });
@@ -153,6 +153,16 @@ describe("every invalid value fails naming the key, the rule and the fix", () =>
     expect(parse(withKey("docker", { sandboxDns: ["8.8.8.8", "2606:4700:4700::1111"] })).docker.sandboxDns).toEqual(["8.8.8.8", "2606:4700:4700::1111"]);
   });
   it("rejects an image reference that is not one", () => expectRejected(withKey("docker", { prePullImages: ["Python 3"] }), "sandfleet:docker.prePullImages.0: must be an image reference"));
+  it("renews leaves 30 days before expiry, or a third of a shorter validity, and refuses a window as long as the validity", () => {
+    expect(parse(withKey("tls", { validityHours: 2160 })).tls.renewWithinDays).toBe(30);
+    expect(parse(withKey("tls", { validityHours: 240 })).tls.renewWithinDays).toBe(3);
+    expect(parse(withKey("tls", { validityHours: 2160, renewWithinDays: 45 })).tls.renewWithinDays).toBe(45);
+    expectRejected(
+      withKey("tls", { validityHours: 240, renewWithinDays: 10 }),
+      "sandfleet:tls.renewWithinDays: 10 days is not shorter than the leaves' validity (tls.validityHours 240 = 10.0 days), so every leaf would always be due; use at most 9",
+    );
+    expectRejected(withKey("tls", { renewWithinDays: -1 }), "sandfleet:tls.renewWithinDays: use a whole number of days, 0 or more");
+  });
   it("rejects a TLS validity beyond the CA's", () => expectRejected(withKey("tls", { validityHours: 100000 }), "sandfleet:tls.validityHours: use 24 to 43800 hours"));
   it("rejects a negative TLS epoch", () => expectRejected(withKey("tls", { epoch: -1 }), "sandfleet:tls.epoch: use a whole number of 0 or more"));
   it("rejects zero or fractional TLS rollout waves", () => {
@@ -171,6 +181,10 @@ describe("every invalid value fails naming the key, the rule and the fix", () =>
   it("rejects a proxied record for a platform that serves no HTTP(S)", () =>
     expectRejected(withKey("cloudflare", { zoneId: "0123456789abcdef0123456789abcdef", domain: "example.com", proxied: true }), "sandfleet:cloudflare.proxied: proxies only HTTP(S)"));
   it("rejects provider settings with unknown keys", () => expectRejected(withKey("hetzner", { imgae: "debian-12" }), "sandfleet:hetzner.imgae: unknown key"));
+  it("refuses, at preview, an image of a Debian release the user-data does not target", () =>
+    expectRejected(withKey("hetzner", { image: "debian-12" }), "sandfleet:hetzner.image: names Debian 12", "targets Debian 13 (trixie)", "remove the setting to use the default"));
+  it("accepts a custom image that names no Debian release (a snapshot is the user's call)", () =>
+    expect(parse(withKey("hetzner", { image: "sandfleet-golden-2026-11" })).providers.hetzner).toMatchObject({ image: "sandfleet-golden-2026-11" }));
   it("rejects a provider section for a provider no server uses", () => {
     const registry = { hetzner: { create: async () => { throw new Error("unused"); } }, aws: { create: async () => { throw new Error("unused"); } } };
     expect(() => parseStackConfig(withKey("aws", { region: "eu-central-1" }), "test", registry)).toThrow("sandfleet:aws: is set but no server uses provider aws");
@@ -178,6 +192,31 @@ describe("every invalid value fails naming the key, the rule and the fix", () =>
   it("requires a location for a pool on another provider", () => {
     const registry = { hetzner: { create: async () => { throw new Error("unused"); } }, aws: { create: async () => { throw new Error("unused"); } } };
     expect(() => parseStackConfig(withPool({ provider: "aws" }), "test", registry)).toThrow("sandfleet:pools.standard.location: is required because the pool uses provider aws");
+  });
+  describe("SSH key types on Azure", () => {
+    const ecdsa = "ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTY= admin@laptop";
+    const azure = (keys: string[]) => ({
+      ...base(),
+      "sandfleet:provider": "azure",
+      "sandfleet:location": "westeurope",
+      "sandfleet:platform": { serverType: "Standard_B2s" },
+      "sandfleet:pools": { standard: { count: 2, serverType: "Standard_D2as_v5", maxContainers: 10 } },
+      "sandfleet:sshPublicKeys": keys,
+    });
+    it("refuses, at preview, an ECDSA key when a server runs on Azure, which takes only RSA and Ed25519", () =>
+      expectRejected(
+        azure(["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIadmin admin", ecdsa]),
+        "sandfleet:sshPublicKeys.1: is an ecdsa-sha2-nistp256 key, but Azure VMs accept only ssh-rsa and ssh-ed25519 keys (servers on Azure: platform, pool standard); use an Ed25519 key ('ssh-keygen -t ed25519') or RSA of at least 2048 bits",
+      ));
+    it("refuses an ECDSA key when only a pool runs on Azure", () => {
+      const registry = { hetzner: { create: async () => { throw new Error("unused"); } }, azure: { create: async () => { throw new Error("unused"); } } };
+      expect(() =>
+        parseStackConfig({ ...withPool({ provider: "azure", location: "westeurope", serverType: "Standard_D2as_v5" }), "sandfleet:sshPublicKeys": [ecdsa] }, "test", registry),
+      ).toThrow("sandfleet:sshPublicKeys.0: is an ecdsa-sha2-nistp256 key, but Azure VMs accept only ssh-rsa and ssh-ed25519 keys (servers on Azure: pool standard)");
+    });
+    it("accepts RSA and Ed25519 keys on Azure", () =>
+      expect(parse(azure(["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIadmin admin", "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQ admin"])).sshPublicKeys).toHaveLength(2));
+    it("still accepts ECDSA keys where no server runs on Azure", () => expect(parse(withKey("sshPublicKeys", [ecdsa])).sshPublicKeys).toEqual([ecdsa]));
   });
   it("reports several problems at once", () =>
     expectRejected({ ...withKey("adminCidrs", ["0.0.0.0/0"]), "sandfleet:bogus": 1 }, "sandfleet:adminCidrs: 0.0.0.0/0 opens SSH", "sandfleet:bogus: unknown key"));

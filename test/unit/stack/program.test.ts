@@ -4,6 +4,8 @@ import { parse } from "yaml";
 import { endpointSchema, parseRegistry } from "../../../runtime/registry/schema";
 import { coversPort, inboundRulesOf, WORLD } from "../conformance/adapters";
 import { runProgram, stackFileConfig, type ProgramRun } from "./support/run-program";
+import { secretValue } from "../../support/secret-inputs";
+import { readableUserData } from "../../support/cloud-init-files";
 
 /** Workspace servers of every provider the stacks use, with their user-data. */
 const serverTypes: Record<string, (inputs: Record<string, any>) => string | undefined> = {
@@ -14,13 +16,6 @@ function servers(run: ProgramRun) {
   return run.mocks.resources
     .filter((r) => serverTypes[r.type])
     .map((r) => ({ name: r.name, resource: r, userData: serverTypes[r.type](r.inputs) ?? "" }));
-}
-
-/** Pulumi marks secret inputs with this signature key in what the engine (and the mocks) receive. */
-const SECRET_SIG = "4dabf18193072939515e22adb298388d";
-function secretValue(input: any): any {
-  expect(input, "expected a secret input").toHaveProperty(SECRET_SIG);
-  return input.value;
 }
 
 function workspaceServers(run: ProgramRun) {
@@ -74,7 +69,7 @@ describe.each([
   it("puts no private key into any user-data", () => {
     const all = servers(run);
     expect(all.length).toBeGreaterThan(workspaceServers(run).length);
-    for (const server of all) expect(server.userData).not.toContain("PRIVATE KEY");
+    for (const server of all) expect(readableUserData(server.userData)).not.toContain("PRIVATE KEY");
   });
 
   it("issues every server certificate for all the addresses the registry lists", () => {
@@ -129,14 +124,14 @@ describe.each([
   it("binds the platform's floating IP on the platform server itself (Hetzner routes it but does not configure it)", () => {
     const platform = servers(run).find((s) => /^hostname: platform$/m.test(s.userData));
     expect(platform, "the platform server").toBeDefined();
-    expect(platform!.userData).toContain(`addresses="${run.outputs.platformAddress}"`);
-    for (const ws of workspaceServers(run)) expect(ws.userData).not.toContain("sandfleet-extra-addresses");
+    expect(readableUserData(platform!.userData)).toContain(`addresses="${run.outputs.platformAddress}"`);
+    for (const ws of workspaceServers(run)) expect(readableUserData(ws.userData)).not.toContain("sandfleet-extra-addresses");
   });
 
   it("waits for the platform server's cloud-init before the registry goes there", () => {
     const readiness = run.mocks.ofType("command:remote:Command").filter((c) => c.name.endsWith("-readiness-run"));
     expect(readiness).toHaveLength(1);
-    expect(readiness[0].inputs.create).toMatch(/install-docker-tls\.sh --role platform --wait-only$/);
+    expect(readiness[0].inputs.create).toMatch(/install-docker-tls\.sh --role platform --wait-only --firewall( --data-device \S+ --data-mount \S+)?$/);
     expect(readiness[0].inputs.create).not.toContain("--listen-address");
   });
 

@@ -1,9 +1,10 @@
-import { existsSync, readdirSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { allSteps, pulumiSteps, readWorkflow, workflowsDir } from "./workflow-file";
 
 const repoRoot = join(__dirname, "..", "..", "..");
+const packageJson = JSON.parse(readFileSync(join(repoRoot, "package.json"), "utf8"));
 const workflowFiles = readdirSync(workflowsDir).filter((f) => f.endsWith(".yml") || f.endsWith(".yaml"));
 
 describe("the ci workflow", () => {
@@ -14,15 +15,25 @@ describe("the ci workflow", () => {
     expect(ci.on.push.branches).toEqual(["main"]);
   });
 
-  it("installs Node 20 with setup-node after checking out", () => {
+  it("installs Node with setup-node after checking out", () => {
     for (const job of Object.values(ci.jobs)) {
       const uses = job.steps.map((s) => s.uses ?? "");
       const checkout = uses.findIndex((u) => u.startsWith("actions/checkout@"));
       const setupNode = uses.findIndex((u) => u.startsWith("actions/setup-node@"));
       expect(checkout).toBeGreaterThanOrEqual(0);
       expect(setupNode).toBeGreaterThan(checkout);
-      expect(job.steps[setupNode].with?.["node-version"]).toBe(20);
     }
+  });
+
+  it("type-checks and runs the unit tier on both supported Node lines, 22 and 24", () => {
+    const unit = Object.values(ci.jobs).find((job) => job.steps.some((s) => s.run === "npm test -- --project unit"))!;
+    expect((unit as any).strategy.matrix.node).toEqual([22, 24]);
+    expect(unit.steps.find((s) => s.uses?.startsWith("actions/setup-node@"))!.with!["node-version"]).toBe("${{ matrix.node }}");
+  });
+
+  it("gives .ci/run Node 22 as the job's own Node, so that with its Node 24 one run covers both lines", () => {
+    const full = Object.values(ci.jobs).find((job) => job.steps.some((s) => s.run === "bash .ci/run"))!;
+    expect(full.steps.find((s) => s.uses?.startsWith("actions/setup-node@"))!.with!["node-version"]).toBe(22);
   });
 
   it("runs the repository's CI entry point, which installs the Debian packages and runs npm test", () => {
@@ -119,6 +130,20 @@ describe("the deploy workflow", () => {
     expect(upJob.concurrency).toEqual({ group: "pulumi-up-${{ vars.SANDFLEET_DEPLOY_STACK || 'prod' }}", "cancel-in-progress": false });
   });
 
+  it("runs on a self-hosted runner when one is named, else on a hosted runner (which needs sandfleet:ssh.bastion)", () => {
+    expect(upJob["runs-on"]).toBe("${{ vars.SANDFLEET_DEPLOY_RUNNER || 'ubuntu-24.04' }}");
+  });
+
+  it("says what must reach what, and how a runner outside adminCidrs reaches the servers", () => {
+    for (const fact of ["sandfleet:ssh.bastion", "runner -> jump host", "jump host -> every server's", "SANDFLEET_DEPLOY_RUNNER", "2376", "120 times x 15 s"]) {
+      expect(deploy.text, fact).toContain(fact);
+    }
+  });
+
+  it("tells the program whether its runner is GitHub-hosted, so a deploy that could not reach the servers stops at once", () => {
+    expect(step.env?.SANDFLEET_RUNNER_ENVIRONMENT).toBe("${{ runner.environment }}");
+  });
+
   it("asks for no write permission at all", () => {
     expect(upJob.permissions).toEqual({ contents: "read" });
   });
@@ -126,6 +151,16 @@ describe("the deploy workflow", () => {
 
 describe.each(workflowFiles)("%s", (file) => {
   const workflow = readWorkflow(file);
+
+  it("installs only Node lines that package.json's engines allow (Node 20 is end of life)", () => {
+    const minimumMajor = Number(/^>=(\d+)$/.exec(packageJson.engines.node)![1]);
+    expect(minimumMajor).toBeGreaterThanOrEqual(22);
+    for (const step of allSteps(workflow).filter((s) => s.uses?.startsWith("actions/setup-node@"))) {
+      const version = step.with!["node-version"];
+      const majors = version === "${{ matrix.node }}" ? (workflow.jobs[step.job] as any).strategy.matrix.node : [version];
+      for (const major of majors) expect(major, `${step.job}: node ${major}`).toBeGreaterThanOrEqual(minimumMajor);
+    }
+  });
 
   it("declares read-only repository permissions at the top", () => {
     expect(workflow.permissions).toEqual({ contents: "read" });

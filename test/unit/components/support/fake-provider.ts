@@ -22,6 +22,10 @@ export interface FakeProviderOptions {
   publicIpOnInterface?: boolean;
   /** The platform gets this floating IP, handed to its user-data as a host hint (as Hetzner does). @default none */
   floatingIp?: string;
+  /** The user-data limit the site states (as each cloud provider does). @default none */
+  maxUserDataBytes?: number;
+  /** The platform's public IPv4, e.g. another one to stand for a replaced platform. @default derived from its private IP */
+  platformPublicIp?: string;
 }
 
 /** A stable public IP per server (as a cloud keeps it across updates), from the benchmarking range 198.18.0.0/15. */
@@ -54,9 +58,10 @@ export function fakeProvider(options: FakeProviderOptions = {}): { provider: Fle
       return {
         sshUser: options.sshUser,
         publicIpOnInterface: options.publicIpOnInterface,
+        maxUserDataBytes: options.maxUserDataBytes,
         createPlatform(spec) {
           log.platform = spec;
-          const ip = publicIpFor(spec.privateIp);
+          const ip = options.platformPublicIp ?? publicIpFor(spec.privateIp);
           const hints = options.floatingIp ? { extraPublicIpv4s: [pulumi.output(options.floatingIp)] } : undefined;
           return { ...serverOf(spec, parent, "platform", undefined, ip, hints), publicAddress: pulumi.output(options.floatingIp ?? ip) };
         },

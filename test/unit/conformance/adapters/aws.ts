@@ -3,10 +3,11 @@ import { gunzipSync } from "node:zlib";
 import type { MockRecorder, RecordedResource } from "../../../support/pulumi-mocks";
 import { byId, hostnameOf, type ProviderAdapter, type ViewServer } from "./fleet-view";
 import { inboundRulesOf } from "./inbound-rules";
+import { readableUserData } from "../../../support/cloud-init-files";
 
 /** The instance's user-data: gzip-compressed and base64-encoded by the AWS site. */
 export function awsUserData(instance: RecordedResource): string {
-  return instance.inputs.userData ?? gunzipSync(Buffer.from(instance.inputs.userDataBase64, "base64")).toString("utf8");
+  return readableUserData(instance.inputs.userData ?? gunzipSync(Buffer.from(instance.inputs.userDataBase64, "base64")).toString("utf8"));
 }
 
 export const awsAdapter: ProviderAdapter = {
@@ -27,6 +28,7 @@ export const awsAdapter: ProviderAdapter = {
       return { hostname: hostnameOf(awsUserData(instance)), resource: instance, userData: awsUserData(instance), rules, volumes, stableIp: eip?.state.publicIp, publicIp: instance.state.publicIp };
     });
   },
+  loadBalancerPoolTypes: ["aws:lb/targetGroup:TargetGroup"],
   loadBalancerTargets(mocks) {
     const ids = byId(mocks);
     const listenedGroups = new Set(

@@ -25,6 +25,7 @@ export const azureAdapter: ProviderAdapter = {
       return { hostname: hostnameOf(userData), resource: vm, userData, rules, volumes, stableIp: stable ? pip.state.ipAddress : undefined, publicIp: pip?.state.ipAddress };
     });
   },
+  loadBalancerPoolTypes: ["azure-native:network:LoadBalancer"],
   loadBalancerTargets(mocks) {
     const pools = new Set(
       mocks.ofType("azure-native:network:LoadBalancer").flatMap((lb) => (lb.inputs.loadBalancingRules ?? []).map((r: any) => r.backendAddressPool.id)),

@@ -30,6 +30,7 @@ export const digitaloceanAdapter: ProviderAdapter = {
       };
     });
   },
+  loadBalancerPoolTypes: ["digitalocean:index/loadBalancer:LoadBalancer"],
   loadBalancerTargets(mocks) {
     const droplets = mocks.ofType("digitalocean:index/droplet:Droplet");
     return mocks

@@ -43,6 +43,21 @@ export interface ProviderAdapter {
   servers(mocks: MockRecorder): ViewServer[];
   /** Host names of the servers a load balancer of this provider forwards to. */
   loadBalancerTargets(mocks: MockRecorder): string[];
+  /** Types of the resources that hold a load balancer's pool of servers (the pool itself, or the LB holding it). */
+  loadBalancerPoolTypes: string[];
+}
+
+/** Whether `from` depends on `to`, directly or through other resources (or is it), in the recorded graph. */
+export function reaches(mocks: MockRecorder, from: RecordedResource, to: RecordedResource): boolean {
+  const urnOf = (r: RecordedResource) => (urn: string) => urn.endsWith(`${r.type}::${r.name}`);
+  const seen = new Set<RecordedResource>();
+  const walk = (r: RecordedResource): boolean => {
+    if (r === to) return true;
+    if (seen.has(r)) return false;
+    seen.add(r);
+    return mocks.resources.some((d) => r.dependencies.some(urnOf(d)) && walk(d));
+  };
+  return walk(from);
 }
 
 /** Host name written by the cloud-init renderer (`hostname: ws-standard-1`). */

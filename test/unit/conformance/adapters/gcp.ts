@@ -25,6 +25,7 @@ export const gcpAdapter: ProviderAdapter = {
       return { hostname: hostnameOf(userData), resource: instance, userData, rules, volumes, stableIp: natIp && addresses.has(natIp) ? natIp : undefined, publicIp: instance.state.networkInterfaces?.[0]?.accessConfigs?.[0]?.natIp };
     });
   },
+  loadBalancerPoolTypes: ["gcp:compute/regionBackendService:RegionBackendService"],
   loadBalancerTargets(mocks) {
     const instances = mocks.ofType("gcp:compute/instance:Instance");
     const groups = mocks.ofType("gcp:compute/instanceGroup:InstanceGroup");

@@ -25,6 +25,7 @@ export const hetznerAdapter: ProviderAdapter = {
       };
     });
   },
+  loadBalancerPoolTypes: ["hcloud:index/loadBalancer:LoadBalancer"],
   loadBalancerTargets(mocks) {
     const ids = byId(mocks);
     return mocks

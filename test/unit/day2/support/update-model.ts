@@ -28,6 +28,8 @@ export interface RecordedOptions {
   retainOnDelete?: boolean;
   deleteBeforeReplace: boolean;
   ignoreChanges: string[];
+  /** Properties whose change the engine must treat as a replacement (`replaceOnChanges`). */
+  replaceOnChanges?: string[];
   replacementTrigger?: unknown;
 }
 
@@ -82,6 +84,7 @@ interface GrpcRequest {
   getRetainondelete(): boolean;
   getDeletebeforereplace(): boolean;
   getIgnorechangesList(): string[];
+  getReplaceonchangesList(): string[];
   getReplacementTrigger(): { toJavaScript(): unknown } | undefined;
   getDependenciesList(): string[];
   hasProtect?(): boolean;
@@ -116,6 +119,7 @@ export function installUpdateMocks(options: { stack: string; config: Record<stri
       retainOnDelete: req.getRetainondelete(),
       deleteBeforeReplace: req.getDeletebeforereplace(),
       ignoreChanges: req.getIgnorechangesList(),
+      ...(req.getReplaceonchangesList().length ? { replaceOnChanges: req.getReplaceonchangesList() } : {}),
       ...(trigger ? { replacementTrigger: trigger.toJavaScript() } : {}),
     });
     // A URN ends in `::<name>`; names are unique in these programs.

@@ -1,0 +1,64 @@
+/**
+ * The interactive shell: a WebSocket at /v1/sandboxes/{id}/shell?cols=&rows= joined to a PTY in the sandbox
+ * (runtime Terminal). Client frames are ShellClientMessage JSON (stdin, resize), server frames ShellServerMessage
+ * JSON (stdout, then exit or error); schemas in runtime/api/schemas.ts. The key is checked on the upgrade request
+ * like any other route.
+ *
+ * Rule for a client that goes away: its terminal gets EOF (an interactive sh exits), the sandbox keeps its lease
+ * until released or expired, and nothing of the connection stays open on the service.
+ */
+import type { FastifyInstance } from "fastify";
+import type { WebSocket } from "ws";
+import { fastifyPath } from "../../runtime/api/routes";
+import { API_ROUTES } from "../../runtime/api/routes";
+import { shellClientMessageSchema, ShellServerMessage } from "../../runtime/api/schemas";
+import { toApiError } from "../api-error";
+import { withCallerSandbox } from "../caller";
+import { describeIssues } from "../route";
+
+export async function shellPlugin(app: FastifyInstance): Promise<void> {
+  app.get(fastifyPath(API_ROUTES.shell.path), { websocket: true, config: { auth: true } }, async (socket: WebSocket, request) => {
+    const send = (message: ShellServerMessage) => {
+      if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(message));
+    };
+    const query = request.query as Record<string, string | undefined>;
+    const size = (value: string | undefined, fallback: number) => Math.min(1000, Math.max(1, Number.parseInt(value ?? "", 10) || fallback));
+    // Listen at once: messages that arrive while the terminal is being opened are kept, not lost.
+    const early: unknown[] = [];
+    let deliver: (message: unknown) => void = (message) => early.push(message);
+    socket.on("message", (raw) => {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(raw.toString());
+      } catch {
+        parsed = undefined;
+      }
+      deliver(parsed);
+    });
+    try {
+      await withCallerSandbox(request, (request.params as { id: string }).id, async (sandbox) => {
+        const terminal = await sandbox.openTerminal({ cols: size(query.cols, 80), rows: size(query.rows, 24) });
+        terminal.stream.on("data", (chunk: Buffer) => send({ type: "stdout", data: chunk.toString("utf8") }));
+        deliver = (parsed) => {
+          const message = shellClientMessageSchema.safeParse(parsed);
+          if (!message.success) {
+            send({ type: "error", error: { code: "INVALID_REQUEST", message: describeIssues("message", message.error), hint: 'send {"type":"stdin","data":"..."} or {"type":"resize","cols":N,"rows":N}' } });
+            return;
+          }
+          if (message.data.type === "stdin") terminal.stream.write(message.data.data);
+          else terminal.resize(message.data.cols, message.data.rows).catch(() => undefined);
+        };
+        for (const message of early.splice(0)) deliver(message);
+        if (socket.readyState !== socket.OPEN) terminal.close();
+        socket.on("close", () => terminal.close());
+        const exitCode = await terminal.exited;
+        send({ type: "exit", exitCode });
+      });
+    } catch (err) {
+      const error = toApiError(err);
+      request.audit.outcome = error.code;
+      send({ type: "error", error: error.body().error });
+    }
+    socket.close();
+  });
+}

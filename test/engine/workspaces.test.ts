@@ -1,0 +1,201 @@
+/**
+ * Persistent workspaces (runtime/workspace/) against real dockerd endpoints with mTLS, containers under gVisor:
+ * files outlive stop/start, a dockerd restart and a new manager (a restarted process); snapshot, delete and
+ * restore into a new workspace; idle auto-stop and start on the next exec; owners isolated; a failed create leaves
+ * nothing; a host gone from the registry or draining makes its workspaces unavailable, never recreated elsewhere.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  createPool,
+  MemoryWorkspaceStore,
+  Pool,
+  WorkspaceNotFoundError,
+  Workspaces,
+  WorkspaceUnavailableError,
+  WORKSPACE_LABELS,
+} from "../../runtime/index";
+import type { EndpointRegistry } from "../../runtime/index";
+import { dockerdSupport, startTestDaemons, TestDaemon, testRegistry } from "../support/dockerd";
+import { BUSYBOX_IMAGE, ensureBusyboxImage } from "../support/images";
+import { waitFor } from "../support/wait-for";
+
+const support = dockerdSupport();
+const profiles = { default: { image: BUSYBOX_IMAGE, runtime: "runsc" as const }, missing: { image: "sandfleet-test/not-loaded:1", runtime: "runsc" as const } };
+
+describe.skipIf(!support.ok)("persistent workspaces on real engines", () => {
+  let daemons: TestDaemon[] = [];
+  let registry: EndpointRegistry;
+  let pool: Pool;
+
+  const daemonOf = (endpointId: string) => daemons.find((d) => `test-${d.name}` === endpointId)!;
+  const volumesOf = async (d: TestDaemon, id: string) => ((await d.docker.listVolumes({ filters: { label: [`${WORKSPACE_LABELS.id}=${id}`] } })).Volumes ?? []).map((v) => v.Name);
+  const containersOf = async (d: TestDaemon, id: string) => (await d.docker.listContainers({ all: true, filters: { label: [`${WORKSPACE_LABELS.id}=${id}`] } })).map((c) => c.State);
+
+  beforeAll(async () => {
+    daemons = await startTestDaemons(["wsa", "wsb"], { liveRestore: true });
+    for (const d of daemons) ensureBusyboxImage(`unix://${d.socketPath}`);
+    registry = testRegistry(daemons);
+    pool = await createPool({ registry, poolId: "ws-engine", minIdle: 0, profiles, healthIntervalMs: 1_000, healthTimeoutMs: 500, endpointOutageGraceMs: 2_000 });
+  });
+
+  afterAll(async () => {
+    await pool?.close();
+    await Promise.all(daemons.map((d) => d.stop()));
+  });
+
+  it("writes a file, stops (container gone, volume kept), starts on the same endpoint and reads it back, under gVisor", async () => {
+    const ws = new Workspaces(pool, { idleStopMs: 0 });
+    await ws.start();
+    try {
+      const created = await ws.create({ name: "notes", owner: "alice", quotaGb: 2, labels: { team: "blue" } });
+      expect(created).toMatchObject({ name: "notes", owner: "alice", state: "running", mountPath: "/workspace", quotaGb: 2, labels: { team: "blue" } });
+      const write = await ws.exec("alice", "notes", ["sh", "-c", "pwd; id -u; uname -r; echo hello > note.txt; dd if=/dev/zero of=blob bs=1024 count=512 2>/dev/null"]);
+      expect(write, write.stderr).toMatchObject({ exitCode: 0, stdout: "/workspace\n65534\n4.4.0\n" });
+      const host = daemonOf(created.endpointId);
+      const inspected = await ws.inspect("alice", "notes");
+      expect(inspected.diskUsedBytes).toBeGreaterThanOrEqual(512 * 1024);
+
+      const stopped = await ws.stop("alice", "notes");
+      expect(stopped.state).toBe("stopped");
+      await waitFor(async () => (await containersOf(host, created.id)).length === 0, 10_000);
+      expect(await volumesOf(host, created.id)).toEqual([`sandfleet-ws-${created.id}`]);
+
+      const started = await ws.startWorkspace("alice", "notes");
+      expect(started).toMatchObject({ state: "running", endpointId: created.endpointId });
+      expect((await ws.exec("alice", "notes", ["cat", "note.txt"])).stdout).toBe("hello\n");
+      // putFile goes through the same session code as a sandbox's.
+      await ws.putFile("alice", "notes", "/workspace/sub/put.txt", "via putFile");
+      expect((await ws.exec("alice", "notes", ["cat", "/workspace/sub/put.txt"])).stdout).toBe("via putFile");
+
+      await ws.delete("alice", "notes");
+      expect(await volumesOf(host, created.id)).toEqual([]);
+      expect(await containersOf(host, created.id)).toEqual([]);
+    } finally {
+      await ws.close();
+    }
+  });
+
+  it("keeps owners apart: the same name for two owners, and another owner's workspace is not found", async () => {
+    const ws = new Workspaces(pool, { idleStopMs: 0 });
+    try {
+      await ws.create({ name: "shared-name", owner: "alice" });
+      await ws.create({ name: "shared-name", owner: "bob" });
+      await ws.exec("alice", "shared-name", ["sh", "-c", "echo alice > who"]);
+      await ws.exec("bob", "shared-name", ["sh", "-c", "echo bob > who"]);
+      expect((await ws.exec("alice", "shared-name", ["cat", "who"])).stdout).toBe("alice\n");
+      expect(ws.list("bob").map((w) => w.owner)).toEqual(["bob"]);
+      await ws.create({ name: "private", owner: "alice" }, { start: false });
+      await expect(ws.exec("bob", "private", ["true"])).rejects.toBeInstanceOf(WorkspaceNotFoundError);
+      await expect(ws.delete("bob", "private")).rejects.toBeInstanceOf(WorkspaceNotFoundError);
+      for (const [owner, name] of [["alice", "shared-name"], ["bob", "shared-name"], ["alice", "private"]] as const) await ws.delete(owner, name);
+    } finally {
+      await ws.close();
+    }
+  });
+
+  it("a failed create (image missing on the host) leaves no volume, container or record", async () => {
+    const ws = new Workspaces(pool, { idleStopMs: 0 });
+    try {
+      const failed = await ws.create({ name: "broken", owner: "alice", profile: "missing" }).catch((e) => e);
+      expect(failed, String(failed?.stack)).toMatchObject({ code: "IMAGE_NOT_FOUND" });
+      expect(ws.list()).toEqual([]);
+      for (const d of daemons) {
+        expect((await d.docker.listVolumes({ filters: { label: [WORKSPACE_LABELS.id] } })).Volumes ?? []).toEqual([]);
+        expect(await d.docker.listContainers({ all: true, filters: { label: [WORKSPACE_LABELS.id] } })).toEqual([]);
+      }
+      await expect(ws.create({ name: "Bad Name", owner: "alice" })).rejects.toThrow(/name: must be 1-63 lower-case/);
+    } finally {
+      await ws.close();
+    }
+  });
+
+  it("survives a dockerd restart and a restarted manager: the file is read back, stray containers are removed", async () => {
+    const store = new MemoryWorkspaceStore();
+    const first = new Workspaces(pool, { store, idleStopMs: 0 });
+    const created = await first.create({ name: "durable", owner: "carol" });
+    await first.exec("carol", "durable", ["sh", "-c", "echo kept > kept.txt"]);
+    const host = daemonOf(created.endpointId);
+    await host.terminate();
+    await host.restart();
+    await pool.checkHealth();
+    expect((await first.exec("carol", "durable", ["cat", "kept.txt"])).stdout).toBe("kept\n");
+
+    // A new process (new manager, empty store): it adopts the volume from its labels and removes the old container.
+    const second = new Workspaces(pool, { store: new MemoryWorkspaceStore(), idleStopMs: 0 });
+    try {
+      const report = await second.start();
+      expect(report.fixes.map((f) => f.action).sort()).toEqual(["adopted-volume", "removed-container"]);
+      expect(second.list("carol")).toMatchObject([{ name: "durable", state: "stopped", endpointId: created.endpointId }]);
+      expect((await second.exec("carol", "durable", ["cat", "kept.txt"])).stdout).toBe("kept\n");
+      await second.delete("carol", "durable");
+    } finally {
+      await second.close();
+      await first.close();
+    }
+  });
+
+  it("snapshots a workspace as a tar, deletes it, restores it into a new workspace and reads it back", async () => {
+    const ws = new Workspaces(pool, { idleStopMs: 0 });
+    try {
+      await ws.create({ name: "origin", owner: "dave" });
+      await ws.exec("dave", "origin", ["sh", "-c", "mkdir -p d && echo one > d/a.txt && chmod 600 d/a.txt"]);
+      await ws.stop("dave", "origin");
+      const tar = await ws.snapshot("dave", "origin"); // stopped: read from the host side
+      expect(tar.subarray(0, 100).toString("utf8")).toMatch(/^workspace\//);
+      await ws.delete("dave", "origin");
+      const copy = await ws.create({ name: "copy", owner: "dave" }, { restoreFrom: tar });
+      expect((await ws.exec("dave", "copy", ["sh", "-c", "cat d/a.txt; stat -c '%a %u' d/a.txt"])).stdout).toBe("one\n600 65534\n");
+      expect(copy.name).toBe("copy");
+      await ws.delete("dave", "copy");
+    } finally {
+      await ws.close();
+    }
+  });
+
+  it("stops a workspace after idleStopMs without activity; the next exec starts it", async () => {
+    const ws = new Workspaces(pool, { idleStopMs: 1_500, idleCheckMs: 200 });
+    await ws.start();
+    try {
+      const created = await ws.create({ name: "sleepy", owner: "erin" });
+      await ws.exec("erin", "sleepy", ["sh", "-c", "echo zz > z"]);
+      await waitFor(() => ws.list("erin")[0]!.state === "stopped", 10_000);
+      // Docker may list the container as "removing" for a moment after its name is free.
+      await waitFor(async () => (await containersOf(daemonOf(created.endpointId), created.id)).length === 0, 10_000);
+      expect((await ws.exec("erin", "sleepy", ["cat", "z"])).stdout).toBe("zz\n");
+      expect(ws.list("erin")[0]!.state).toBe("running");
+      await ws.delete("erin", "sleepy");
+    } finally {
+      await ws.close();
+    }
+  });
+
+  it("a host draining or gone from the registry: its workspaces are unavailable with the reason, never recreated elsewhere", async () => {
+    const store = new MemoryWorkspaceStore();
+    const ws = new Workspaces(pool, { store, idleStopMs: 0 });
+    try {
+      const pinned = (name: string) => ({ name, owner: "frank", affinity: { matchExpressions: [{ key: "sandfleet.dev/endpoint", operator: "In" as const, values: ["test-wsb"] }] } });
+      await ws.create(pinned("on-b"));
+      await ws.exec("frank", "on-b", ["sh", "-c", "echo b > b.txt"]);
+      await ws.stop("frank", "on-b");
+
+      await pool.updateRegistry({ ...registry, endpoints: [registry.endpoints[0], { ...registry.endpoints[1]!, draining: true }] });
+      expect(ws.list("frank")[0]).toMatchObject({ state: "unavailable", reason: expect.stringContaining("draining") });
+      await expect(ws.exec("frank", "on-b", ["true"])).rejects.toBeInstanceOf(WorkspaceUnavailableError);
+      // Data can still be read off a draining host.
+      expect((await ws.snapshot("frank", "on-b")).length).toBeGreaterThan(0);
+
+      await pool.updateRegistry({ ...registry, endpoints: [registry.endpoints[0]] });
+      expect(ws.list("frank")[0]).toMatchObject({ state: "unavailable", endpointId: "test-wsb", reason: expect.stringContaining("not in the registry") });
+      await expect(ws.startWorkspace("frank", "on-b")).rejects.toThrow(/not in the registry/);
+      expect(await containersOf(daemons[0]!, ws.list("frank")[0]!.id)).toEqual([]);
+
+      await pool.updateRegistry(registry);
+      await pool.checkHealth();
+      expect((await ws.exec("frank", "on-b", ["cat", "b.txt"])).stdout).toBe("b\n");
+      await ws.delete("frank", "on-b");
+    } finally {
+      await pool.updateRegistry(registry).catch(() => undefined);
+      await ws.close();
+    }
+  });
+});
