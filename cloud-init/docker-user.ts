@@ -16,6 +16,7 @@ import { EGRESS_BRIDGE } from "../runtime/sandbox/egress-host";
 import { DOCKER_TLS_PORT } from "./ports";
 import type { CloudConfigFragment } from "./fragment";
 import type { HostCloudConfig } from "./types";
+import { renderUnit } from "./systemd-unit";
 
 export const DOCKER_USER_SCRIPT_PATH = "/usr/local/sbin/sandfleet-docker-user";
 export const DOCKER_USER_UNIT = "sandfleet-docker-user.service";
@@ -82,22 +83,18 @@ export function dockerUserFragment(config: HostCloudConfig): CloudConfigFragment
     "ip6tables -C FORWARD -j DOCKER-USER 2>/dev/null || ip6tables -I FORWARD 1 -j DOCKER-USER",
     "",
   ].join("\n");
-  const unit = [
-    "# Written by sandfleet (cloud-init). Re-applies DOCKER-USER after every start of docker.service.",
-    "[Unit]",
-    "Description=sandfleet DOCKER-USER rules (no metadata service or private ranges for containers)",
-    "After=docker.service",
-    "PartOf=docker.service",
-    "",
-    "[Service]",
-    "Type=oneshot",
-    "RemainAfterExit=yes",
-    `ExecStart=${DOCKER_USER_SCRIPT_PATH}`,
-    "",
-    "[Install]",
-    "WantedBy=docker.service",
-    "",
-  ].join("\n");
+  const unit = renderUnit("cloud-init/docker-user.ts", "Re-applies DOCKER-USER after every start of docker.service.", [
+    [
+      "Unit",
+      [
+        ["Description", "sandfleet DOCKER-USER rules (no metadata service or private ranges for containers)"],
+        ["After", "docker.service"],
+        ["PartOf", "docker.service"],
+      ],
+    ],
+    ["Service", [["Type", "oneshot"], ["RemainAfterExit", "yes"], ["ExecStart", DOCKER_USER_SCRIPT_PATH]]],
+    ["Install", [["WantedBy", "docker.service"]]],
+  ]);
   return {
     packages: ["iptables"],
     files: [

@@ -10,6 +10,7 @@ import type { BootstrapStep, CloudConfigFragment } from "./fragment";
 import { runscRuntime } from "./gvisor";
 import { DEFAULT_SANDBOX_DNS } from "./sandbox-dns";
 import type { DockerHostSettings, HostCloudConfig, HostRole } from "./types";
+import { renderUnit } from "./systemd-unit";
 
 /** Docker's package (docker-ce) installs /usr/bin/dockerd; Debian's docker.io installs /usr/sbin/dockerd. */
 export function dockerdPath(source: DockerHostSettings["packageSource"]): string {
@@ -101,22 +102,22 @@ fi`,
 }
 
 export function dockerFragment(config: HostCloudConfig): CloudConfigFragment {
-  const mountsFor = config.volume?.mountPoint === "/var/lib/docker" ? ["RequiresMountsFor=/var/lib/docker"] : [];
-  const dropIn = [
-    "# Written by sandfleet (cloud-init). Owns dockerd's command line so that:",
-    "# - listeners are flags, never `hosts` in daemon.json (a `hosts` key conflicts with -H fd://);",
-    "# - /etc/default/docker (DOCKER_OPTS) cannot add listeners behind our back;",
-    "# - the data volume is mounted before dockerd writes to /var/lib/docker.",
-    "# The post-boot step adds the mutual-TLS listener in 20-sandfleet-tls.conf.",
-    "[Unit]",
-    "After=sandfleet-firewall.service",
-    ...mountsFor,
-    "",
-    "[Service]",
-    "ExecStart=",
-    `ExecStart=${dockerdBaseCommand(config.docker.packageSource)}`,
-    "",
-  ].join("\n");
+  const mountsFor: [string, string][] = config.volume?.mountPoint === "/var/lib/docker" ? [["RequiresMountsFor", "/var/lib/docker"]] : [];
+  const dropIn = renderUnit(
+    "cloud-init/docker.ts",
+    [
+      "Owns dockerd's command line so that:",
+      "- listeners are flags, never `hosts` in daemon.json (a `hosts` key conflicts with -H fd://);",
+      "- /etc/default/docker (DOCKER_OPTS) cannot add listeners behind our back;",
+      "- the data volume is mounted before dockerd writes to /var/lib/docker.",
+      "The post-boot step adds the mutual-TLS listener in 20-sandfleet-tls.conf.",
+    ].join("\n"),
+    [
+      ["Unit", [["After", "sandfleet-firewall.service"], ...mountsFor]],
+      // The empty ExecStart= clears the packaged command line before ours replaces it.
+      ["Service", [["ExecStart", ""], ["ExecStart", dockerdBaseCommand(config.docker.packageSource)]]],
+    ],
+  );
   return {
     files: [
       { path: DAEMON_JSON_PATH, content: `${JSON.stringify(daemonJson(config.role, config.docker), null, 2)}\n`, permissions: "0644" },

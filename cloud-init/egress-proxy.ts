@@ -33,6 +33,7 @@ import { BLOCKED_FROM_CONTAINERS, BLOCKED_FROM_CONTAINERS_IPV6 } from "./docker-
 import type { CloudConfigFragment } from "./fragment";
 import { DEFAULT_SANDBOX_DNS } from "./sandbox-dns";
 import type { HostCloudConfig } from "./types";
+import { renderUnit } from "./systemd-unit";
 
 export const EGRESS_PROXY_CONFIG_PATH = "/etc/sandfleet/egress-proxy.conf";
 export const EGRESS_POLICY_HELPER_PATH = "/usr/local/lib/sandfleet/egress-policy";
@@ -227,47 +228,49 @@ exit 1
 
 export function egressProxyFragment(config: HostCloudConfig): CloudConfigFragment {
   if (config.role !== "workspace" || config.egressProxy === false) return {};
-  const networkUnit = [
-    "# Written by sandfleet (cloud-init). The egress network, after every start of docker.service.",
-    "[Unit]",
-    `Description=sandfleet egress network (${EGRESS_NETWORK}, ${EGRESS_SUBNET})`,
-    "After=docker.service sandfleet-docker-user.service",
-    "Requires=docker.service",
-    "PartOf=docker.service",
-    "",
-    "[Service]",
-    "Type=oneshot",
-    "RemainAfterExit=yes",
-    `ExecStart=${EGRESS_NETWORK_SCRIPT_PATH}`,
-    "",
-    "[Install]",
-    "WantedBy=docker.service",
-    "",
-  ].join("\n");
-  const proxyUnit = [
-    "# Written by sandfleet (cloud-init). Squid with sandfleet's config, on the egress network's address only.",
-    "# Stopped or failed = nothing listens there = no egress (never open egress).",
-    "[Unit]",
-    "Description=sandfleet egress proxy (Squid) for sandboxes with an egress policy",
-    `After=network.target ${EGRESS_NETWORK_UNIT}`,
-    `Requires=${EGRESS_NETWORK_UNIT}`,
-    "",
-    "[Service]",
-    // As Debian's squid.service: Squid reports readiness to systemd from its worker.
-    "Type=notify",
-    "NotifyAccess=all",
-    `PIDFile=/run/sandfleet-egress-proxy.pid`,
-    `ExecStartPre=/usr/sbin/squid -k parse -f ${EGRESS_PROXY_CONFIG_PATH}`,
-    `ExecStart=/usr/sbin/squid --foreground -sYC -f ${EGRESS_PROXY_CONFIG_PATH}`,
-    "ExecReload=/bin/kill -HUP $MAINPID",
-    "KillMode=mixed",
-    "Restart=on-failure",
-    "RestartSec=2",
-    "",
-    "[Install]",
-    "WantedBy=multi-user.target",
-    "",
-  ].join("\n");
+  const networkUnit = renderUnit("cloud-init/egress-proxy.ts", "The egress network, after every start of docker.service.", [
+    [
+      "Unit",
+      [
+        ["Description", `sandfleet egress network (${EGRESS_NETWORK}, ${EGRESS_SUBNET})`],
+        ["After", "docker.service sandfleet-docker-user.service"],
+        ["Requires", "docker.service"],
+        ["PartOf", "docker.service"],
+      ],
+    ],
+    ["Service", [["Type", "oneshot"], ["RemainAfterExit", "yes"], ["ExecStart", EGRESS_NETWORK_SCRIPT_PATH]]],
+    ["Install", [["WantedBy", "docker.service"]]],
+  ]);
+  const proxyUnit = renderUnit(
+    "cloud-init/egress-proxy.ts",
+    "Squid with sandfleet's config, on the egress network's address only.\nStopped or failed = nothing listens there = no egress (never open egress).",
+    [
+      [
+        "Unit",
+        [
+          ["Description", "sandfleet egress proxy (Squid) for sandboxes with an egress policy"],
+          ["After", `network.target ${EGRESS_NETWORK_UNIT}`],
+          ["Requires", EGRESS_NETWORK_UNIT],
+        ],
+      ],
+      [
+        "Service",
+        [
+          // As Debian's squid.service: Squid reports readiness to systemd from its worker.
+          ["Type", "notify"],
+          ["NotifyAccess", "all"],
+          ["PIDFile", "/run/sandfleet-egress-proxy.pid"],
+          ["ExecStartPre", `/usr/sbin/squid -k parse -f ${EGRESS_PROXY_CONFIG_PATH}`],
+          ["ExecStart", `/usr/sbin/squid --foreground -sYC -f ${EGRESS_PROXY_CONFIG_PATH}`],
+          ["ExecReload", "/bin/kill -HUP $MAINPID"],
+          ["KillMode", "mixed"],
+          ["Restart", "on-failure"],
+          ["RestartSec", "2"],
+        ],
+      ],
+      ["Install", [["WantedBy", "multi-user.target"]]],
+    ],
+  );
   return {
     packages: ["squid", "python3"],
     // Every boot, before packages: Debian's squid.service would listen on every address with Debian's config

@@ -11,6 +11,7 @@
  */
 import type { CloudConfigFragment } from "./fragment";
 import type { HostCloudConfig } from "./types";
+import { renderUnit } from "./systemd-unit";
 
 export const EXTRA_ADDRESSES_SCRIPT_PATH = "/usr/local/sbin/sandfleet-extra-addresses";
 export const EXTRA_ADDRESSES_UNIT = "sandfleet-extra-addresses.service";
@@ -51,25 +52,27 @@ export function extraAddressesScript(addresses: readonly string[]): string {
 export function extraAddressesFragment(config: HostCloudConfig): CloudConfigFragment {
   const addresses = config.extraIpv4Addresses ?? [];
   if (addresses.length === 0) return {};
-  const unit = [
-    "# Written by sandfleet (cloud-init). Binds the floating IP(s) at every boot, before dockerd starts, so a",
-    "# service bound to the floating IP finds it.",
-    "[Unit]",
-    "Description=sandfleet extra public addresses (floating IP) on the public interface",
-    "Wants=network-online.target",
-    "After=network-online.target sandfleet-firewall.service",
-    "Before=docker.service",
-    "",
-    "[Service]",
-    "Type=oneshot",
-    "RemainAfterExit=yes",
-    `ExecStart=${EXTRA_ADDRESSES_SCRIPT_PATH} up`,
-    `ExecStop=${EXTRA_ADDRESSES_SCRIPT_PATH} down`,
-    "",
-    "[Install]",
-    "WantedBy=multi-user.target",
-    "",
-  ].join("\n");
+  const unit = renderUnit("cloud-init/extra-addresses.ts", "Binds the floating IP(s) at every boot, before dockerd starts, so a\nservice bound to the floating IP finds it.", [
+    [
+      "Unit",
+      [
+        ["Description", "sandfleet extra public addresses (floating IP) on the public interface"],
+        ["Wants", "network-online.target"],
+        ["After", "network-online.target sandfleet-firewall.service"],
+        ["Before", "docker.service"],
+      ],
+    ],
+    [
+      "Service",
+      [
+        ["Type", "oneshot"],
+        ["RemainAfterExit", "yes"],
+        ["ExecStart", `${EXTRA_ADDRESSES_SCRIPT_PATH} up`],
+        ["ExecStop", `${EXTRA_ADDRESSES_SCRIPT_PATH} down`],
+      ],
+    ],
+    ["Install", [["WantedBy", "multi-user.target"]]],
+  ]);
   return {
     packages: ["iproute2"],
     files: [

@@ -13,6 +13,7 @@ import { DOCKER_TLS_PORT, SSH_PORT } from "./ports";
 import type { CloudConfigFragment } from "./fragment";
 import type { HostCloudConfig } from "./types";
 import { cidr } from "./validate";
+import { renderUnit } from "./systemd-unit";
 
 export const FIREWALL_RULES_PATH = "/etc/sandfleet/firewall.nft";
 export const FIREWALL_UNIT = "sandfleet-firewall.service";
@@ -98,27 +99,30 @@ function egressProxyOutputChain(config: HostCloudConfig): string[] {
 }
 
 export function firewallFragment(config: HostCloudConfig): CloudConfigFragment {
-  const unit = [
-    "# Written by sandfleet (cloud-init). Loads the host firewall early, before the network and sshd/dockerd start.",
-    "[Unit]",
-    "Description=sandfleet host firewall (nftables table inet sandfleet)",
-    "DefaultDependencies=no",
-    "Wants=network-pre.target",
-    "Before=network-pre.target shutdown.target ssh.service docker.service",
-    "Conflicts=shutdown.target",
-    "",
-    "[Service]",
-    "Type=oneshot",
-    "RemainAfterExit=yes",
-    `ExecStart=/usr/sbin/nft -f ${FIREWALL_RULES_PATH}`,
-    `ExecReload=/usr/sbin/nft -f ${FIREWALL_RULES_PATH}`,
-    "# Stopping removes only our table (never `flush ruleset`: Docker's and fail2ban's tables stay).",
-    "ExecStop=-/usr/sbin/nft delete table inet sandfleet",
-    "",
-    "[Install]",
-    "WantedBy=sysinit.target",
-    "",
-  ].join("\n");
+  const unit = renderUnit("cloud-init/firewall.ts", "Loads the host firewall early, before the network and sshd/dockerd start.", [
+    [
+      "Unit",
+      [
+        ["Description", "sandfleet host firewall (nftables table inet sandfleet)"],
+        ["DefaultDependencies", "no"],
+        ["Wants", "network-pre.target"],
+        ["Before", "network-pre.target shutdown.target ssh.service docker.service"],
+        ["Conflicts", "shutdown.target"],
+      ],
+    ],
+    [
+      "Service",
+      [
+        ["Type", "oneshot"],
+        ["RemainAfterExit", "yes"],
+        ["ExecStart", `/usr/sbin/nft -f ${FIREWALL_RULES_PATH}`],
+        ["ExecReload", `/usr/sbin/nft -f ${FIREWALL_RULES_PATH}`],
+        // Stopping removes only our table (never `flush ruleset`: Docker's and fail2ban's tables stay).
+        ["ExecStop", "-/usr/sbin/nft delete table inet sandfleet"],
+      ],
+    ],
+    ["Install", [["WantedBy", "sysinit.target"]]],
+  ]);
   return {
     packages: ["nftables"],
     files: [

@@ -14,6 +14,7 @@
  * - kernel.yama.ptrace_scope=2 or 3: 1 suffices for lynis; gVisor's ptrace platform traces its own children.
  */
 import type { CloudConfigFragment } from "./fragment";
+import { renderUnit } from "./systemd-unit";
 
 export const NETWORK_SYSCTL_PATH = "/etc/sysctl.d/60-sandfleet-network.conf";
 export const KERNEL_SYSCTL_PATH = "/etc/sandfleet/kernel-hardening.conf";
@@ -81,25 +82,31 @@ function sysctlFile(why: string, settings: Record<string, string>): string {
 }
 
 export function kernelHardeningFragment(): CloudConfigFragment {
-  const unit = [
-    "# Written by sandfleet (cloud-init). Kernel-wide hardening sysctls, at every boot, on a real or virtual",
-    "# machine only: a container shares its host's kernel and must not change it (see kernel-hardening.ts).",
-    "[Unit]",
-    "Description=sandfleet kernel hardening sysctls",
-    "ConditionVirtualization=!container",
-    "After=systemd-sysctl.service",
-    "Before=docker.service",
-    "",
-    "[Service]",
-    "Type=oneshot",
-    "RemainAfterExit=yes",
-    // -e: a key this kernel does not have (no Yama, say) is skipped instead of failing the unit.
-    `ExecStart=/usr/sbin/sysctl -e -p ${KERNEL_SYSCTL_PATH}`,
-    "",
-    "[Install]",
-    "WantedBy=sysinit.target",
-    "",
-  ].join("\n");
+  const unit = renderUnit(
+    "cloud-init/kernel-hardening.ts",
+    "Kernel-wide hardening sysctls, at every boot, on a real or virtual\nmachine only: a container shares its host's kernel and must not change it.",
+    [
+      [
+        "Unit",
+        [
+          ["Description", "sandfleet kernel hardening sysctls"],
+          ["ConditionVirtualization", "!container"],
+          ["After", "systemd-sysctl.service"],
+          ["Before", "docker.service"],
+        ],
+      ],
+      [
+        "Service",
+        [
+          ["Type", "oneshot"],
+          ["RemainAfterExit", "yes"],
+          // -e: a key this kernel does not have (no Yama, say) is skipped instead of failing the unit.
+          ["ExecStart", `/usr/sbin/sysctl -e -p ${KERNEL_SYSCTL_PATH}`],
+        ],
+      ],
+      ["Install", [["WantedBy", "sysinit.target"]]],
+    ],
+  );
   return {
     packages: ["procps"],
     files: [

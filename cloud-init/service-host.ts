@@ -20,6 +20,7 @@ import { join } from "node:path";
 import { CloudConfigInputError } from "./errors";
 import { SANDFLEET_STATE_DIR } from "./post-boot";
 import { shellJoin } from "./shell";
+import { renderUnit, type UnitSections } from "./systemd-unit";
 
 /** The service's unit, what `systemctl status` and the docs name. */
 export const SERVICE_UNIT = "sandfleet-service.service";
@@ -97,23 +98,14 @@ export function serviceConfigJson(config: Pick<ServiceHostConfig, "dataVolumeMou
   );
 }
 
-/** A systemd unit as sections of `Key=value` lines, in order (a key may repeat). */
-type UnitSections = [section: string, entries: [key: string, value: string][]][];
-
-function renderUnit(why: string, sections: UnitSections): string {
-  const lines = [`# Written by sandfleet (cloud-init/service-host.ts). ${why}`];
-  for (const [section, entries] of sections) {
-    lines.push("", `[${section}]`, ...entries.map(([key, value]) => `${key}=${value}`));
-  }
-  return lines.join("\n") + "\n";
-}
+const renderServiceUnit = (why: string, sections: UnitSections) => renderUnit("cloud-init/service-host.ts", why, sections);
 
 const nodeBinary = (version: string) => `${NODE_INSTALL_ROOT}/${version}/bin/node`;
 
 /** `sandfleet-service.service`: the API server, as its own user, restarted on failure. */
 export function serviceUnit(config: Pick<ServiceHostConfig, "nodeVersion" | "dataVolumeMount">): string {
   const dataDir = serviceDataDir(config.dataVolumeMount);
-  return renderUnit("The sandbox service: HTTPS API on 443, sandboxes through the pool runtime.", [
+  return renderServiceUnit("The sandbox service: HTTPS API on 443, sandboxes through the pool runtime.", [
     [
       "Unit",
       [
@@ -172,7 +164,7 @@ export function serviceUnit(config: Pick<ServiceHostConfig, "nodeVersion" | "dat
 
 /** `sandfleet-service-registry.service`: copies the delivered registry for the service user and reloads it. */
 export function registryCopyUnit(): string {
-  return renderUnit("Copies the delivered registry for the service user, then reloads the service.", [
+  return renderServiceUnit("Copies the delivered registry for the service user, then reloads the service.", [
     [
       "Unit",
       [
@@ -194,7 +186,7 @@ export function registryCopyUnit(): string {
 
 /** `sandfleet-service-registry.path`: every change of the delivered registry starts the copy unit. */
 export function registryPathUnit(): string {
-  return renderUnit("A new registry from `pulumi up` reaches the running service without a restart.", [
+  return renderServiceUnit("A new registry from `pulumi up` reaches the running service without a restart.", [
     ["Unit", [["Description", "sandfleet sandbox service: watch the endpoint registry"]]],
     // PathChanged fires when a writer closes the file or renames a new one into place (the delivery renames).
     ["Path", [["PathChanged", DELIVERED_REGISTRY_PATH], ["Unit", SERVICE_REGISTRY_UNIT]]],

@@ -14,6 +14,7 @@
 import { shellJoin } from "./shell";
 import type { BootCommand, CloudConfigFragment } from "./fragment";
 import type { HostCloudConfig } from "./types";
+import { renderUnit } from "./systemd-unit";
 
 /** Mount points of the data volume per role (the platform's holds the sandbox service's state). */
 export const PLATFORM_VOLUME_MOUNT = "/srv/sandfleet";
@@ -49,13 +50,11 @@ mountpoint -q "$mountpoint" || mount "$mountpoint"`;
 export const DOCKER_DATA_VOLUME_DROP_IN = "/etc/systemd/system/docker.service.d/05-sandfleet-data-volume.conf";
 
 function dockerDataVolumeDropIn(device: string): string {
-  return [
-    "# Written by sandfleet (cloud-init). Docker's data lives on the data volume: without it mounted at",
-    "# /var/lib/docker, dockerd would fill the root disk (hidden by the volume at the next boot). Refuse to start.",
-    "[Service]",
-    `ExecStartPre=${shellJoin(["/usr/bin/findmnt", "--mountpoint", "/var/lib/docker", "--source", device])}`,
-    "",
-  ].join("\n");
+  return renderUnit(
+    "cloud-init/volume.ts",
+    "Docker's data lives on the data volume: without it mounted at\n/var/lib/docker, dockerd would fill the root disk (hidden by the volume at the next boot). Refuse to start.",
+    [["Service", [["ExecStartPre", shellJoin(["/usr/bin/findmnt", "--mountpoint", "/var/lib/docker", "--source", device])]]]],
+  );
 }
 
 export function volumeFragment(config: HostCloudConfig): CloudConfigFragment {
