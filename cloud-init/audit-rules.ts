@@ -13,6 +13,7 @@
  * the step checks `auditctl -l`.
  */
 import { dockerdPath } from "./docker";
+import { RUNSC_PATH, RUNSC_WRAPPER_PATH } from "./gvisor";
 import type { CloudConfigFragment } from "./fragment";
 import type { DockerHostSettings } from "./types";
 
@@ -23,13 +24,14 @@ export const AUDIT_KEY = "docker";
 /** Paths watched for writes and attribute changes (`-p wa`). */
 export function auditedPaths(source: DockerHostSettings["packageSource"]): string[] {
   return [
-    // Binaries: the daemon, containerd and its shim, both runc locations (Debian's /usr/sbin, containerd.io's /usr/bin), gVisor.
+    // Binaries: the daemon, containerd and its shim, both runc locations (Debian's /usr/sbin, containerd.io's /usr/bin), gVisor and its wrapper.
     dockerdPath(source),
     "/usr/bin/containerd",
     "/usr/bin/containerd-shim-runc-v2",
     "/usr/bin/runc",
     "/usr/sbin/runc",
-    "/usr/bin/runsc",
+    RUNSC_PATH,
+    RUNSC_WRAPPER_PATH,
     "/usr/bin/docker",
     // Configuration and units.
     "/etc/docker",

@@ -7,7 +7,7 @@
  * once the key material has arrived over SSH.
  */
 import type { BootstrapStep, CloudConfigFragment } from "./fragment";
-import { runscRuntime } from "./gvisor";
+import { runscRuntime, runscWrapperFile } from "./gvisor";
 import { DEFAULT_SANDBOX_DNS } from "./sandbox-dns";
 import type { DockerHostSettings, HostCloudConfig, HostRole } from "./types";
 import { renderUnit } from "./systemd-unit";
@@ -122,6 +122,7 @@ export function dockerFragment(config: HostCloudConfig): CloudConfigFragment {
     files: [
       { path: DAEMON_JSON_PATH, content: `${JSON.stringify(daemonJson(config.role, config.docker), null, 2)}\n`, permissions: "0644" },
       { path: DOCKER_BASE_DROP_IN, content: dropIn, permissions: "0644" },
+      runscWrapperFile(),
     ],
     steps: [containerLimitsStep()],
   };

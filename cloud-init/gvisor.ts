@@ -2,9 +2,36 @@
  * gVisor (runsc) as a Docker runtime. Both Debian's `runsc` and gVisor's apt repository install it at
  * /usr/bin/runsc, so the runtime entry does not depend on the package source.
  */
+import type { WrittenFile } from "./fragment";
 import type { DockerHostSettings } from "./types";
 
 export const RUNSC_PATH = "/usr/bin/runsc";
+
+/**
+ * What dockerd runs as the `runsc` runtime: runsc, started without supplementary groups. containerd's shim runs
+ * runsc as root with the supplementary group 0 (root), and runsc passes that list on to its gofer and sandbox
+ * processes; under `userns-remap` those run as host UID/GID 165536 but keep host group 0. Two consequences, both
+ * measured on Debian 13 (runsc 2024-07-29, docker.io 26.1.5): the gofer cannot reach a named volume, because
+ * Docker creates `volumes/` and `volumes/<name>/` as root:root 0701 (a member of group root gets the group's
+ * `---`, not the others' `--x`), so every container with a volume fails with "cannot read client sync file";
+ * and a process that escaped gVisor would hold host group root. `setpriv --clear-groups` (util-linux, essential
+ * in Debian) empties the list before runsc starts; runsc itself stays root for the steps that need it.
+ */
+export const RUNSC_WRAPPER_PATH = "/usr/local/sbin/sandfleet-runsc";
+
+export function runscWrapperFile(): WrittenFile {
+  return {
+    path: RUNSC_WRAPPER_PATH,
+    content: [
+      "#!/bin/sh",
+      "# Written by sandfleet (cloud-init): dockerd's runsc runtime. runsc without supplementary groups, so that",
+      "# its gofer and sandbox never hold host group root (they need none; see cloud-init/gvisor.ts).",
+      `exec /usr/bin/setpriv --clear-groups -- ${RUNSC_PATH} "$@"`,
+      "",
+    ].join("\n"),
+    permissions: "0755",
+  };
+}
 
 /** gVisor's apt repository ("release" channel). Its key is fetched over HTTPS (see engine-install.ts). */
 export const GVISOR_APT = {
@@ -34,5 +61,5 @@ export function runscRuntimeArgs(settings: DockerHostSettings): string[] {
 }
 
 export function runscRuntime(settings: DockerHostSettings): { path: string; runtimeArgs: string[] } {
-  return { path: RUNSC_PATH, runtimeArgs: runscRuntimeArgs(settings) };
+  return { path: RUNSC_WRAPPER_PATH, runtimeArgs: runscRuntimeArgs(settings) };
 }

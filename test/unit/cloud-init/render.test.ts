@@ -59,9 +59,15 @@ describe.each(variants)("rendered user-data: $name", ({ name, config, userData }
   it("registers runsc with --oci-seccomp and the configured platform and network", () => {
     const runtimes = daemonJsonOf(userData).runtimes as Record<string, { path: string; runtimeArgs: string[] }>;
     expect(runtimes.runsc).toEqual({
-      path: "/usr/bin/runsc",
+      path: "/usr/local/sbin/sandfleet-runsc",
       runtimeArgs: [`--platform=${config.docker.gvisorPlatform}`, "--oci-seccomp", `--network=${config.docker.gvisorNetwork}`],
     });
+  });
+
+  it("starts runsc through a wrapper that drops its supplementary groups (the gofer must not be in host group root)", () => {
+    const wrapper = renderedFile(userData, "/usr/local/sbin/sandfleet-runsc");
+    expect(wrapper.permissions).toBe("0755");
+    expect(wrapper.content.split("\n").filter((l) => !l.startsWith("#") && l)).toEqual(['exec /usr/bin/setpriv --clear-groups -- /usr/bin/runsc "$@"']);
   });
 
   it("writes files of 1 KiB and more gz+b64 (deterministic bytes) and the rest as plain text", () => {
