@@ -9,7 +9,7 @@
  *     leases reclaimed: no sandbox outlives the service process that held it, none is orphaned.
  * Calls on an ended lease get 410 saying how it ended.
  */
-import type { DatabaseSync } from "node:sqlite";
+import type { DatabaseSync, StatementSync } from "node:sqlite";
 import type { AcquireOptions, Pool, Sandbox } from "../runtime/index";
 import type { SandboxInfo } from "../runtime/api/schemas";
 import type { ApiKeyRecord } from "./db/api-keys";
@@ -50,12 +50,21 @@ export class SandboxLeases {
   readonly #creating = new Map<string, number>();
   /** Releases whose container removal is still running (close() waits for them). */
   readonly #removals = new Set<Promise<void>>();
+  /** The statements of every sandbox call, prepared once. */
+  readonly #sql: Record<"insert" | "row" | "extend" | "end", StatementSync>;
 
   constructor(
     private readonly pool: Pool,
     private readonly db: DatabaseSync,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.#sql = {
+      insert: db.prepare("INSERT INTO leases (sandbox_id, key_id, container_id, endpoint_id, profile, leased_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)"),
+      row: db.prepare("SELECT * FROM leases WHERE sandbox_id = ?"),
+      extend: db.prepare("UPDATE leases SET expires_at = ? WHERE sandbox_id = ?"),
+      end: db.prepare("UPDATE leases SET ended_at = ?, end_reason = ? WHERE sandbox_id = ? AND ended_at IS NULL"),
+    };
+  }
 
   /** At start: leases an earlier run left open are reclaimed (their containers are gone with that run's pool). */
   reclaimLeftovers(): number {
@@ -95,9 +104,7 @@ export class SandboxLeases {
     const leasedAt = this.now();
     const expiresAt = leasedAt + request.leaseMs;
     try {
-      this.db
-        .prepare("INSERT INTO leases (sandbox_id, key_id, container_id, endpoint_id, profile, leased_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)")
-        .run(sandbox.name, key.id, sandbox.id, sandbox.endpointId, sandbox.profile, leasedAt, expiresAt);
+      this.#sql.insert.run(sandbox.name, key.id, sandbox.id, sandbox.endpointId, sandbox.profile, leasedAt, expiresAt);
     } catch (err) {
       void sandbox.release().catch(() => undefined); // unrecorded, it would belong to nobody
       throw err;
@@ -135,7 +142,7 @@ export class SandboxLeases {
     clearTimeout(held.timer);
     held.expiresAt = this.now() + leaseMs;
     held.timer = this.#expiryTimer(id, leaseMs);
-    this.db.prepare("UPDATE leases SET expires_at = ? WHERE sandbox_id = ?").run(held.expiresAt, id);
+    this.#sql.extend.run(held.expiresAt, id);
     return this.#infoOf(this.#row(id)!);
   }
 
@@ -174,7 +181,7 @@ export class SandboxLeases {
     if (!held) return;
     this.#held.delete(id);
     clearTimeout(held.timer);
-    this.db.prepare("UPDATE leases SET ended_at = ?, end_reason = ? WHERE sandbox_id = ? AND ended_at IS NULL").run(this.now(), reason, id);
+    this.#sql.end.run(this.now(), reason, id);
     // After this turn of the event loop: the answer to the caller goes out first, the Docker calls of the removal
     // (and the refill it triggers) after it.
     const removal = new Promise<void>((resolve) => setImmediate(resolve)).then(() => held.sandbox.release()).catch(() => undefined);
@@ -183,7 +190,7 @@ export class SandboxLeases {
   }
 
   #row(id: string): LeaseRow | undefined {
-    return this.db.prepare("SELECT * FROM leases WHERE sandbox_id = ?").get(id) as LeaseRow | undefined;
+    return this.#sql.row.get(id) as LeaseRow | undefined;
   }
 
   #infoOf(row: LeaseRow): SandboxInfo {

@@ -5,7 +5,7 @@
  * matches), so response timing does not tell whether a key exists.
  */
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
-import type { DatabaseSync } from "node:sqlite";
+import type { DatabaseSync, StatementSync } from "node:sqlite";
 import type { KeyLimits } from "../config";
 
 export interface ApiKeyRecord {
@@ -48,7 +48,12 @@ function record(row: KeyRow): ApiKeyRecord {
 }
 
 export class ApiKeys {
-  constructor(private readonly db: DatabaseSync) {}
+  /** Prepared once: every authenticated request runs it (compiling the SQL each time cost as much as the lookup). */
+  readonly #byLookup: StatementSync;
+
+  constructor(private readonly db: DatabaseSync) {
+    this.#byLookup = db.prepare("SELECT * FROM api_keys WHERE lookup = ?");
+  }
 
   /** Creates a key; the returned `key` is shown once and never stored. */
   create(name: string, limits: KeyLimits, options: { admin?: boolean } = {}): { key: string; record: ApiKeyRecord } {
@@ -65,7 +70,7 @@ export class ApiKeys {
   /** The key's record when it exists and is not revoked; undefined otherwise (same cost either way). */
   verify(presented: string): ApiKeyRecord | undefined {
     const hash = Buffer.from(hashApiKey(presented), "hex");
-    const row = this.db.prepare("SELECT * FROM api_keys WHERE lookup = ?").get(hash.toString("hex").slice(0, 16)) as KeyRow | undefined;
+    const row = this.#byLookup.get(hash.toString("hex").slice(0, 16)) as KeyRow | undefined;
     const stored = row ? Buffer.from(row.hash, "hex") : DUMMY_HASH;
     const equal = timingSafeEqual(hash, stored.length === 32 ? stored : DUMMY_HASH);
     if (!row || !equal || row.revoked_at !== null) return undefined;
