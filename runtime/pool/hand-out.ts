@@ -45,6 +45,8 @@ export class HandOut {
     private readonly startCreatesForWaiters: () => void,
     /** Something changed that the refill should look at (soon, not now). */
     private readonly refillSoon: () => void,
+    /** A sandbox was handed out: its replacement may wait for the holder's first command (refillAfterHandOutMs). */
+    private readonly refillAfterHandOut: () => void = refillSoon,
   ) {}
 
   /** Waiting acquires, oldest first (the live queue: settling a waiter removes it). */
@@ -118,7 +120,7 @@ export class HandOut {
   #lease(pooled: PooledSandbox, startedAt: number): Sandbox {
     const sandbox = this.leases.start(pooled);
     this.metrics.acquireDuration.observe({ profile: pooled.profile, outcome: "ok" }, (sandbox.leasedAt.getTime() - startedAt) / 1000);
-    this.refillSoon();
+    this.refillAfterHandOut();
     return sandbox;
   }
 

@@ -112,6 +112,14 @@ export interface PoolOptions {
   /** Creates in flight per endpoint (refills and hot-path creates together); avoids refill stampedes. @default 2 */
   maxConcurrentCreatesPerEndpoint?: number;
   /**
+   * After an idle sandbox is handed out, how long the refill that replaces it waits, so that the holder's first
+   * command runs before a new sandbox's start competes with it for CPU. In-process callers need 0 (the refill runs
+   * on the next macrotask, after the caller's first command is sent); a caller one network round trip away (the
+   * sandbox service's clients) sends it later. A waiting acquire, a removal or anything else asking for a refill
+   * meanwhile runs it at once. @default 0
+   */
+  refillAfterHandOutMs?: number;
+  /**
    * How long sandboxes ride out an endpoint outage such as a dockerd restart (certificate rotation, Docker
    * upgrades; containers survive thanks to live-restore): a sandbox whose attach stream is cut keeps trying to
    * re-attach for this long, and the idle sandboxes of an endpoint that stops answering are kept (never handed
@@ -176,6 +184,7 @@ export const poolOptionsSchema = z
     callTimeoutMs: positiveMs("callTimeoutMs").default(10_000),
     createTimeoutMs: positiveMs("createTimeoutMs").default(30_000),
     maxConcurrentCreatesPerEndpoint: z.number().int().positive().default(2),
+    refillAfterHandOutMs: ms("refillAfterHandOutMs").default(0),
     endpointOutageGraceMs: ms("endpointOutageGraceMs").default(30_000),
     profiles: z.record(z.string().regex(/^[a-z0-9][a-z0-9_-]{0,30}$/, "profile names are lower-case letters, digits, '_' or '-' (max 31)"), z.unknown()).optional(),
     defaultProfile: z.string().min(1).optional(),
@@ -210,6 +219,7 @@ export interface ResolvedPoolOptions {
   callTimeoutMs: number;
   createTimeoutMs: number;
   maxConcurrentCreatesPerEndpoint: number;
+  refillAfterHandOutMs: number;
   endpointOutageGraceMs: number;
   profiles: Record<string, SandboxProfile>;
   defaultProfile: string;
@@ -362,6 +372,7 @@ export function resolvePoolOptions(
     callTimeoutMs: o.callTimeoutMs,
     createTimeoutMs: o.createTimeoutMs,
     maxConcurrentCreatesPerEndpoint: o.maxConcurrentCreatesPerEndpoint,
+    refillAfterHandOutMs: o.refillAfterHandOutMs,
     endpointOutageGraceMs: o.endpointOutageGraceMs,
     profiles,
     defaultProfile,

@@ -104,7 +104,7 @@ export class Pool implements LeaseOwner {
       refillSoon();
     }));
     const leases = (this.#leases = new LeaseTracker(this, options.maxLeaseMs, now, metrics, removal, refillSoon));
-    const handOut = (this.#handOut = new HandOut(idle, leases, endpoints, metrics, now, () => this.#refiller.run(), refillSoon));
+    const handOut = (this.#handOut = new HandOut(idle, leases, endpoints, metrics, now, () => this.#refiller.run(), refillSoon, () => this.#refiller.scheduleAfterHandOut()));
     const otherPools = (this.#otherPools = new OtherPoolsCounter(poolId));
     const creator = (this.#creator = new SandboxCreator({
       poolId,
@@ -119,7 +119,7 @@ export class Pool implements LeaseOwner {
       created: (pooled, origin) => handOut.deliver(pooled, origin),
       refillSoon,
     }));
-    this.#refiller = new Refiller(options.minIdle, profiles, handOut, idle, endpoints, creator, isClosing);
+    this.#refiller = new Refiller(options.minIdle, profiles, handOut, idle, endpoints, creator, isClosing, options.refillAfterHandOutMs);
     this.#reconciler = new OrphanReconciler(poolId, metrics, background);
     this.#health = new HealthMonitor(
       () => endpoints.all.map((e) => ({ id: e.id, ping: (t: number) => e.client.ping(t) })),

@@ -5,7 +5,7 @@
  *
  * Runs as a macrotask when merely scheduled: the caller that just got a sandbox runs first (and can send its
  * first command) before the refill does the synchronous part of starting creates (request building, TLS
- * socket setup).
+ * socket setup). After a hand-out it may wait longer (refillAfterHandOutMs) for a caller a round trip away.
  */
 import type { EndpointSet } from "./endpoint-set";
 import type { HandOut, Waiter } from "./hand-out";
@@ -13,7 +13,8 @@ import type { IdleSandboxes } from "./idle-sandboxes";
 import type { SandboxCreator } from "./sandbox-creator";
 
 export class Refiller {
-  #scheduled = false;
+  #scheduled: "soon" | "later" | undefined;
+  #later: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly minIdle: Readonly<Record<string, number>>,
@@ -23,16 +24,32 @@ export class Refiller {
     private readonly endpoints: EndpointSet,
     private readonly creator: SandboxCreator,
     private readonly isClosing: () => boolean,
+    /** See PoolOptions.refillAfterHandOutMs. */
+    private readonly afterHandOutMs = 0,
   ) {}
 
-  /** Runs the refill on the next macrotask (once, however often it is asked for before then). */
+  /** Runs the refill on the next macrotask (once, however often it is asked for before then; sooner than a pending {@link scheduleAfterHandOut}). */
   schedule(): void {
+    if (this.#scheduled === "soon" || this.isClosing()) return;
+    clearTimeout(this.#later);
+    this.#scheduled = "soon";
+    setImmediate(() => this.#fire());
+  }
+
+  /** After a hand-out: runs the refill afterHandOutMs from now, unless something schedules it sooner. */
+  scheduleAfterHandOut(): void {
+    if (this.afterHandOutMs <= 0) return this.schedule();
     if (this.#scheduled || this.isClosing()) return;
-    this.#scheduled = true;
-    setImmediate(() => {
-      this.#scheduled = false;
-      this.run();
-    });
+    this.#scheduled = "later";
+    this.#later = setTimeout(() => this.#fire(), this.afterHandOutMs);
+    this.#later.unref();
+  }
+
+  #fire(): void {
+    if (this.#scheduled === undefined) return; // a "later" superseded by a "soon" that already ran
+    clearTimeout(this.#later);
+    this.#scheduled = undefined;
+    this.run();
   }
 
   /**
