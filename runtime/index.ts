@@ -23,5 +23,5 @@ export type { Terminal, TerminalOptions } from "./sandbox/terminal";
 export { startStatusServer } from "./http/status-server";
 export type { StatusServer, StatusServerOptions } from "./http/status-server";
 export { SandboxApiClient, SandboxApiError } from "./api/client";
-export type { SandboxApiClientOptions } from "./api/client";
+export type { SandboxApiClientOptions, ShellConnection } from "./api/client";
 export type * from "./api/schemas";

@@ -1,30 +1,38 @@
 /**
- * `sandfleet workspaces create|list|start|stop|exec|snapshot|restore|delete --api URL`: persistent workspaces of the
- * sandbox service, as a client of its API (the key's own workspaces only). `exec` starts a stopped workspace.
+ * `sandfleet workspaces create|list|start|stop|exec|shell|cp|snapshot|restore|delete --api URL`: persistent
+ * workspaces of the sandbox service, as a client of its API (the key's own workspaces only). `exec`, `shell` and
+ * `cp` start a stopped workspace; exec streams its output as `sandfleet exec` does, shell is `sandfleet shell`'s.
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import type { CliCommand } from "../main";
 import { CliIo, CliUsageError, parseCommandOptions } from "../io";
 import { API_OPTIONS, API_OPTIONS_USAGE, apiClientFromOptions, splitCommand } from "../api-option";
+import { parsePositiveMs } from "../registry-option";
 import { renderTable } from "../table";
+import { runShellSession, shellSize } from "../shell-session";
 import type { WorkspaceBody } from "../../runtime/api/schemas";
 
 const usage = `usage: sandfleet workspaces create NAME [--quota-gb N] [--label K=V ...] [--profile NAME] --api URL
        sandfleet workspaces list [--json] --api URL
        sandfleet workspaces start|stop NAME --api URL
-       sandfleet workspaces exec NAME --api URL -- CMD [ARGS...]
+       sandfleet workspaces exec NAME [--timeout MS] --api URL -- CMD [ARGS...]
+       sandfleet workspaces shell NAME [--cols N --rows N] --api URL
+       sandfleet workspaces cp NAME LOCAL_FILE :/PATH | :/PATH LOCAL_FILE --api URL
        sandfleet workspaces snapshot NAME --out FILE.tar --api URL
        sandfleet workspaces restore NAME --from FILE.tar [--quota-gb N] --api URL
        sandfleet workspaces delete NAME [--keep-data] --api URL
 
 Persistent workspaces: a data volume on one host, mounted at /workspace, and a container that is stopped and
-started around it. 'exec' starts a stopped workspace first and exits with CMD's exit code. 'delete' removes the
-data unless --keep-data. See docs/workspaces.md.
+started around it. 'exec', 'shell' and 'cp' start a stopped workspace first; exec streams CMD's output and exits
+with its exit code (124 when it ran out of time); cp copies one file in (LOCAL :/PATH) or out (:/PATH LOCAL).
+'delete' removes the data unless --keep-data. See docs/workspaces.md.
 
 ${API_OPTIONS_USAGE}
   --quota-gb N     disk quota in GB (default 10; 0 = none)
   --label K=V      a label of the workspace (repeatable)
   --json           list as JSON
+  --timeout MS     exec: kill CMD after this long
+  --cols N, --rows N  shell: terminal size when stdin is not a terminal (default 80x24)
 `;
 
 const OPTIONS = {
@@ -36,7 +44,11 @@ const OPTIONS = {
   out: { type: "string" },
   from: { type: "string" },
   timeout: { type: "string" },
+  cols: { type: "string" },
+  rows: { type: "string" },
 } as const;
+
+const ACTIONS = ["create", "list", "start", "stop", "exec", "shell", "cp", "snapshot", "restore", "delete"];
 
 function quota(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
@@ -58,17 +70,24 @@ function labels(values: string[] | undefined): Record<string, string> | undefine
 const row = (w: WorkspaceBody) => [w.name, w.state, w.endpointId, w.profile, String(w.quotaGb), w.lastActivityAt, w.reason ?? ""];
 
 export const workspacesCommand: CliCommand = {
-  summary: "persistent workspaces of the sandbox service (create, list, start, stop, exec, snapshot, restore, delete)",
+  summary: "persistent workspaces of the sandbox service (create, list, start, stop, exec, shell, cp, snapshot, restore, delete)",
   usage,
   async run(args: string[], io: CliIo): Promise<number> {
     const [action, ...rest] = args;
     const needsName = action !== "list";
     const name = needsName ? rest[0] : undefined;
-    if (!action || !["create", "list", "start", "stop", "exec", "snapshot", "restore", "delete"].includes(action)) {
-      throw new CliUsageError(`unknown action "${action ?? ""}"; one of create, list, start, stop, exec, snapshot, restore, delete`);
-    }
+    if (!action || !ACTIONS.includes(action)) throw new CliUsageError(`unknown action "${action ?? ""}"; one of ${ACTIONS.join(", ")}`);
     if (needsName && (!name || name.startsWith("-"))) throw new CliUsageError(`workspaces ${action} needs the workspace's NAME first`);
-    const afterName = needsName ? rest.slice(1) : rest;
+    let afterName = needsName ? rest.slice(1) : rest;
+    let copy: { from: string; to: string } | undefined;
+    if (action === "cp") {
+      const [from, to] = afterName;
+      if (!from || !to || from.startsWith("-") || to.startsWith("-") || from.startsWith(":") === to.startsWith(":")) {
+        throw new CliUsageError("workspaces cp NAME takes LOCAL_FILE :/PATH (copy in) or :/PATH LOCAL_FILE (copy out)");
+      }
+      copy = { from, to };
+      afterName = afterName.slice(2);
+    }
     const { options, command } = action === "exec" ? splitCommand(afterName, usage) : { options: afterName, command: [] };
     const values = parseCommandOptions(options, OPTIONS);
     const api = apiClientFromOptions(values);
@@ -94,11 +113,32 @@ export const workspacesCommand: CliCommand = {
           return 0;
         }
         case "exec": {
-          const timeoutMs = values.timeout === undefined ? undefined : Number(values.timeout);
-          const result = await api.workspaceExec(name!, { argv: command, ...(timeoutMs ? { timeoutMs } : {}) });
-          io.out(result.stdout);
-          io.err(result.stderr);
-          return result.timedOut ? 124 : result.exitCode;
+          const timeoutMs = values.timeout === undefined ? undefined : parsePositiveMs(values.timeout, "--timeout", 1);
+          let exitCode = 1;
+          for await (const event of api.workspaceExecStream(name!, { argv: command, ...(timeoutMs ? { timeoutMs } : {}) })) {
+            if (event.type === "stdout") io.out(event.data);
+            else if (event.type === "stderr") io.err(event.data);
+            else if (event.type === "exit") exitCode = event.timedOut ? 124 : event.exitCode;
+            else throw new Error(`${event.error.code}: ${event.error.message}; ${event.error.hint}`);
+          }
+          return exitCode;
+        }
+        case "shell": {
+          const { tty, cols, rows } = shellSize(values);
+          return await runShellSession(api.workspaceShellConnection(name!, cols, rows), io, tty, "workspace");
+        }
+        case "cp": {
+          const { from, to } = copy!;
+          if (to.startsWith(":")) {
+            const content = readFileSync(from);
+            await api.workspacePutFile(name!, to.slice(1), content);
+            io.err(`copied ${content.length} bytes to ${name}:${to.slice(1)}\n`);
+          } else {
+            const content = await api.workspaceGetFile(name!, from.slice(1));
+            writeFileSync(to, content);
+            io.err(`copied ${content.length} bytes to ${to}\n`);
+          }
+          return 0;
         }
         case "snapshot": {
           if (!values.out) throw new CliUsageError("workspaces snapshot needs --out FILE.tar");

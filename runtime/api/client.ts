@@ -40,6 +40,13 @@ export class SandboxApiError extends Error {
   }
 }
 
+/** Where and how to open a shell's WebSocket. */
+export interface ShellConnection {
+  url: string;
+  headers: Record<string, string>;
+  ca?: string | Buffer;
+}
+
 interface Call {
   params?: Record<string, string>;
   query?: Record<string, string>;
@@ -121,6 +128,26 @@ export class SandboxApiClient {
   workspaceExec(name: string, body: s.ExecRequest): Promise<s.ExecResultBody> {
     return this.#json(API_ROUTES.workspaceExec, { params: { name }, body });
   }
+  /** A workspace's command output as produced (as execStream); starts a stopped workspace first. */
+  workspaceExecStream(name: string, body: s.ExecRequest): AsyncGenerator<s.ExecStreamEvent> {
+    return this.#ndjson(API_ROUTES.workspaceExecStream, { params: { name }, body });
+  }
+  workspacePutFile(name: string, path: string, content: string | Buffer): Promise<void> {
+    return this.#send(API_ROUTES.workspacePutFile, { params: { name }, query: { path }, raw: Buffer.from(content) }).then(() => undefined);
+  }
+  workspaceGetFile(name: string, path: string): Promise<Buffer> {
+    return this.#send(API_ROUTES.workspaceGetFile, { params: { name }, query: { path } });
+  }
+  workspacePutArchive(name: string, path: string, tar: Buffer): Promise<void> {
+    return this.#send(API_ROUTES.workspacePutArchive, { params: { name }, query: { path }, raw: tar }).then(() => undefined);
+  }
+  workspaceGetArchive(name: string, path: string): Promise<Buffer> {
+    return this.#send(API_ROUTES.workspaceGetArchive, { params: { name }, query: { path } });
+  }
+  /** URL and headers for a workspace's interactive shell (as shellConnection); starts a stopped workspace first. */
+  workspaceShellConnection(name: string, cols = 80, rows = 24): ShellConnection {
+    return this.#wss(API_ROUTES.workspaceShell, { name }, cols, rows);
+  }
   snapshotWorkspace(name: string): Promise<Buffer> {
     return this.#send(API_ROUTES.workspaceSnapshot, { params: { name } });
   }
@@ -141,8 +168,21 @@ export class SandboxApiClient {
   }
 
   /** Streams a command's output: stdout/stderr events as produced, then one exit (or error) event. Breaking out of the loop kills the command. */
-  async *execStream(id: string, body: s.ExecRequest): AsyncGenerator<s.ExecStreamEvent> {
-    const response = await this.#open(API_ROUTES.execStream, { params: { id }, body }, false);
+  execStream(id: string, body: s.ExecRequest): AsyncGenerator<s.ExecStreamEvent> {
+    return this.#ndjson(API_ROUTES.execStream, { params: { id }, body });
+  }
+
+  /** URL and headers for the interactive shell's WebSocket (any WebSocket client; the CLI uses `ws`). */
+  shellConnection(id: string, cols = 80, rows = 24): ShellConnection {
+    return this.#wss(API_ROUTES.shell, { id }, cols, rows);
+  }
+
+  close(): void {
+    this.#agent.destroy();
+  }
+
+  async *#ndjson(route: ApiRoute, call: Call): AsyncGenerator<s.ExecStreamEvent> {
+    const response = await this.#open(route, call, false);
     let buffered = "";
     try {
       for await (const chunk of response) {
@@ -159,15 +199,10 @@ export class SandboxApiClient {
     }
   }
 
-  /** URL and headers for the interactive shell's WebSocket (any WebSocket client; the CLI uses `ws`). */
-  shellConnection(id: string, cols = 80, rows = 24): { url: string; headers: Record<string, string>; ca?: string | Buffer } {
-    const url = this.#url(API_ROUTES.shell, { id }, { cols: String(cols), rows: String(rows) });
+  #wss(route: ApiRoute, params: Record<string, string>, cols: number, rows: number): ShellConnection {
+    const url = this.#url(route, params, { cols: String(cols), rows: String(rows) });
     url.protocol = "wss:";
     return { url: url.toString(), headers: { authorization: `Bearer ${this.options.key}` }, ...(this.options.ca ? { ca: this.options.ca } : {}) };
-  }
-
-  close(): void {
-    this.#agent.destroy();
   }
 
   async #json<R extends ApiRoute>(route: R, call: Call): Promise<R["response"] extends z.ZodType ? z.infer<R["response"]> : never> {

@@ -126,7 +126,7 @@ export const execStreamEventSchema = z
   .register(apiSchemaIds, { id: "ExecStreamEvent" });
 export type ExecStreamEvent = z.infer<typeof execStreamEventSchema>;
 
-export const filePathQuerySchema = z.strictObject({ path: z.string().startsWith("/").meta({ description: "Absolute path inside the sandbox" }) });
+export const filePathQuerySchema = z.strictObject({ path: z.string().startsWith("/").meta({ description: "Absolute path inside the sandbox or workspace" }) });
 
 export const keyLimitsBodySchema = z
   .strictObject({

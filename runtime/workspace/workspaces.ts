@@ -168,6 +168,11 @@ export class Workspaces {
     return this.#store.list(owner).map((r) => this.#info(r));
   }
 
+  /** One workspace as its record says, without asking its host (inspect adds the disk used); WorkspaceNotFoundError if none. */
+  get(owner: string, name: string): WorkspaceInfo {
+    return this.#info(this.#record(owner, name));
+  }
+
   /** State, endpoint, disk used / quota, last activity. */
   async inspect(owner: string, name: string): Promise<WorkspaceInfo> {
     const record = this.#record(owner, name);
@@ -194,11 +199,26 @@ export class Workspaces {
     return this.#info(record);
   }
 
-  /** Runs argv in the workspace (starting it when stopped), in /workspace unless `cwd` says otherwise. */
+  /**
+   * Runs argv in the workspace (starting it when stopped), in /workspace unless `cwd` says otherwise. A streamed
+   * command's output (onOutput) counts as activity too, so a long one is not stopped under itself.
+   */
   async exec(owner: string, name: string, argv: string[], options: ExecOptions = {}): Promise<ExecResult> {
     const { record, session } = await this.#use(owner, name);
+    const onOutput = options.onOutput;
     try {
-      return await session.exec(argv, options);
+      return await session.exec(
+        argv,
+        onOutput
+          ? {
+              ...options,
+              onOutput: (stream, chunk) => {
+                this.#touchThrottled(record);
+                onOutput(stream, chunk);
+              },
+            }
+          : options,
+      );
     } finally {
       this.#touch(record);
     }
@@ -210,10 +230,13 @@ export class Workspaces {
     this.#touch(record);
   }
 
+  /** A PTY in the workspace (starting it when stopped); what the terminal prints (echoed keystrokes too) counts as activity. */
   async openTerminal(owner: string, name: string, options: TerminalOptions): Promise<Terminal> {
     const { record, session } = await this.#use(owner, name);
+    const terminal = await session.openTerminal(options);
     this.#touch(record);
-    return session.openTerminal(options);
+    terminal.stream.on("data", () => this.#touchThrottled(record));
+    return terminal;
   }
 
   /** The workspace's data as a tar (entries under `workspace/`); works running or stopped, on a draining host too. */
@@ -383,6 +406,11 @@ export class Workspaces {
     const at = this.#now();
     record.lastActivityAt = at;
     this.#store.touch(record.id, at);
+  }
+
+  /** #touch at most once a second: output chunks and keystrokes come far more often than the store needs to hear. */
+  #touchThrottled(record: WorkspaceRecord): void {
+    if (this.#now() - record.lastActivityAt >= 1000) this.#touch(record);
   }
 
   #serial<T>(id: string, task: () => Promise<T>): Promise<T> {

@@ -1,5 +1,6 @@
 /**
- * Persistent workspaces over the API: create, list, inspect, start, stop, delete, exec, snapshot, restore. The
+ * Persistent workspaces over the API: create, list, inspect, start, stop, delete, snapshot, restore. Exec (buffered
+ * and streamed), files and the shell are the sandboxes' own handlers (exec.ts, files.ts, shell.ts). The
  * owner is always the caller's API key, so another key's workspace is a 404 exactly like a name that never existed.
  * The runtime does the work (runtime/workspace/); this plugin maps requests onto it and fills in the audit row.
  */
@@ -9,7 +10,6 @@ import { API_ROUTES } from "../../runtime/api/routes";
 import type { WorkspaceBody } from "../../runtime/api/schemas";
 import { callerKey } from "../caller";
 import { apiRoute } from "../route";
-import { execOptions } from "./exec";
 
 export function workspaceBody(info: WorkspaceInfo): WorkspaceBody {
   return {
@@ -56,7 +56,6 @@ export async function workspacesPlugin(app: FastifyInstance): Promise<void> {
   apiRoute(app, API_ROUTES.deleteWorkspace, async ({ params, query, request }) => {
     await workspaces.delete(owner(request, params.name), params.name!, { keepData: query.keepData === "true" });
   });
-  apiRoute(app, API_ROUTES.workspaceExec, async ({ params, body, request }) => workspaces.exec(owner(request, params.name), params.name!, body.argv, execOptions(body)));
   apiRoute(app, API_ROUTES.workspaceSnapshot, async ({ params, request, reply }) => {
     const tar = await workspaces.snapshot(owner(request, params.name), params.name!);
     return reply.type("application/x-tar").send(tar);

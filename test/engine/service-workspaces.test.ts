@@ -2,12 +2,16 @@
  * Persistent workspaces through the sandbox service as users reach it: `sandfleet workspaces ... --api URL`
  * (bin/sandfleet.js) and the typed client over real HTTPS, against the `sandfleet-service` process in front of a
  * real dockerd with mTLS, containers under gVisor. Files survive stop/start and a service restart; two keys
- * (tenants) never see or touch each other's workspaces; snapshot, delete, restore into a new workspace.
+ * (tenants) never see or touch each other's workspaces; snapshot, delete, restore into a new workspace. A workspace
+ * has the sandboxes' streamed exec, shell and files (the same handlers), each starting it when stopped.
  */
-import { spawnSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import WebSocket from "ws";
 import { SandboxApiClient } from "../../runtime/index";
+import type { ShellServerMessage } from "../../runtime/api/schemas";
 import { dockerdSupport, startTestDaemons, TestDaemon } from "../support/dockerd";
 import { BUSYBOX_IMAGE, ensureBusyboxImage } from "../support/images";
 import { ServiceProcess, startServiceProcess } from "../support/service";
@@ -113,6 +117,107 @@ describe.skipIf(!support.ok)("sandfleet workspaces against the sandbox service",
     const dup = sandfleet(["create", "proj"]);
     expect(dup.stderr).toContain("WORKSPACE_EXISTS (HTTP 409)");
     expect(sandfleet(["create", "x", "--quota-gb=-1"]).stderr).toContain("--quota-gb must be a whole number");
+  });
+
+  it("a workspace streams exec output, runs a PTY shell and moves files and directories, each starting it when stopped", async () => {
+    const created = await admin.createWorkspace({ name: "io", start: false });
+    expect(created.state).toBe("stopped");
+
+    // Streamed exec on a stopped workspace: it starts, and the first chunk comes before the command ends.
+    const t0 = performance.now();
+    const seen: { at: number; type: string }[] = [];
+    for await (const event of admin.workspaceExecStream("io", { argv: ["sh", "-c", "echo first; sleep 2; echo last >&2"] })) seen.push({ at: performance.now() - t0, type: event.type });
+    expect(seen.map((e) => e.type)).toEqual(["stdout", "stderr", "exit"]);
+    expect(seen[2]!.at - seen[0]!.at).toBeGreaterThan(1_900);
+    console.log(`[service-workspaces] streamed exec on a stopped workspace: first chunk after ${seen[0]!.at.toFixed(0)} ms (start included), exit ${(seen[2]!.at - seen[0]!.at).toFixed(0)} ms later`);
+    expect((await admin.getWorkspace("io")).state).toBe("running");
+
+    // One file in and out (binary-safe), on a stopped workspace again.
+    await admin.stopWorkspace("io");
+    const binary = Buffer.from([0, 1, 2, 255, 10, 0, 42]);
+    await admin.workspacePutFile("io", "/workspace/in/data.bin", binary);
+    expect((await admin.getWorkspace("io")).state).toBe("running");
+    expect(await admin.workspaceGetFile("io", "/workspace/in/data.bin")).toEqual(binary);
+    await expect(admin.workspaceGetFile("io", "/workspace/nope")).rejects.toMatchObject({ status: 404, code: "NOT_FOUND" });
+
+    // A directory as tar, out and (after a stop) back in elsewhere; the host's tar reads it.
+    await admin.workspaceExec("io", { argv: ["sh", "-c", "mkdir -p src/sub && echo one > src/a.txt && echo two > src/sub/b.txt"] });
+    const tar = await admin.workspaceGetArchive("io", "/workspace/src");
+    const tarFile = join(service.dir, "io-src.tar");
+    writeFileSync(tarFile, tar);
+    expect(execFileSync("tar", ["-tf", tarFile], { encoding: "utf8" }).split("\n")).toEqual(expect.arrayContaining(["./a.txt", "./sub/b.txt"]));
+    await admin.stopWorkspace("io");
+    await admin.workspacePutArchive("io", "/workspace/copy", tar);
+    expect((await admin.workspaceExec("io", { argv: ["cat", "copy/a.txt", "copy/sub/b.txt"] })).stdout).toBe("one\ntwo\n");
+
+    // The shell on a stopped workspace: a PTY of the asked size, in /workspace, its exit code; it counts as activity.
+    await admin.stopWorkspace("io");
+    const before = Date.parse((await admin.getWorkspace("io")).lastActivityAt);
+    const c = admin.workspaceShellConnection("io", 101, 37);
+    const socket = new WebSocket(c.url, { headers: c.headers, ca: c.ca });
+    const messages: ShellServerMessage[] = [];
+    socket.on("message", (raw) => messages.push(JSON.parse(raw.toString())));
+    const closed = new Promise<void>((resolve) => socket.once("close", () => resolve()));
+    await new Promise<void>((resolve, reject) => (socket.once("open", () => resolve()), socket.once("error", reject)));
+    socket.send(JSON.stringify({ type: "stdin", data: "stty size; pwd; exit 5\n" }));
+    await closed;
+    const output = messages.filter((m) => m.type === "stdout").map((m) => (m as { data: string }).data).join("");
+    expect(output).toContain("37 101");
+    expect(output).toContain("/workspace");
+    expect(messages.at(-1)).toEqual({ type: "exit", exitCode: 5 });
+    expect(Date.parse((await admin.getWorkspace("io")).lastActivityAt)).toBeGreaterThan(before);
+
+    // The same through the CLI: exec streams, shell with piped stdin, cp in and out.
+    const env = { ...process.env, SANDFLEET_API_KEY: service.key, SANDFLEET_API_CA: service.caFile };
+    const cli = (args: string[], input?: string) => spawnSync(process.execPath, [CLI, "workspaces", ...args], { encoding: "utf8", timeout: 120_000, env, ...(input ? { input } : {}) });
+    const shell = cli(["shell", "io", "--cols", "90", "--rows", "30", "--api", service.url], "stty size\nexit 3\n");
+    expect(shell.status, shell.stderr).toBe(3);
+    expect(shell.stdout).toContain("30 90");
+    const local = join(service.dir, "local.txt");
+    writeFileSync(local, "from the laptop\n");
+    expect(cli(["cp", "io", local, ":/workspace/notes/l.txt", "--api", service.url]).status).toBe(0);
+    expect(exec("io", ["cat", "notes/l.txt"]).stdout).toBe("from the laptop\n");
+    const back = join(service.dir, "back.txt");
+    expect(cli(["cp", "io", ":/workspace/notes/l.txt", back, "--api", service.url]).status).toBe(0);
+    expect(readFileSync(back, "utf8")).toBe("from the laptop\n");
+
+    // Another key: 404 on every one of these routes, the shell before its upgrade; nothing written.
+    const other = new SandboxApiClient({ url: service.url, key: otherKey, ca: service.ca });
+    try {
+      const notFound = { status: 404, code: "WORKSPACE_NOT_FOUND" };
+      const stream = async () => {
+        for await (const _ of other.workspaceExecStream("io", { argv: ["true"] })) void _;
+      };
+      await expect(stream()).rejects.toMatchObject(notFound);
+      await expect(other.workspaceExec("io", { argv: ["true"] })).rejects.toMatchObject(notFound);
+      await expect(other.workspacePutFile("io", "/workspace/x", "x")).rejects.toMatchObject(notFound);
+      await expect(other.workspaceGetFile("io", "/workspace/in/data.bin")).rejects.toMatchObject(notFound);
+      await expect(other.workspacePutArchive("io", "/workspace/y", tar)).rejects.toMatchObject(notFound);
+      await expect(other.workspaceGetArchive("io", "/workspace/src")).rejects.toMatchObject(notFound);
+      const oc = other.workspaceShellConnection("io");
+      const refused = new WebSocket(oc.url, { headers: oc.headers, ca: oc.ca });
+      const status = await new Promise<number>((resolve, reject) => (refused.once("unexpected-response", (_req, res) => resolve(res.statusCode ?? 0)), refused.once("open", () => reject(new Error("upgraded")))));
+      expect(status).toBe(404);
+    } finally {
+      other.close();
+    }
+    expect((await admin.workspaceExec("io", { argv: ["sh", "-c", "test -e /workspace/x || echo no-x; test -e /workspace/y || echo no-y"] })).stdout).toBe("no-x\nno-y\n");
+
+    const { DatabaseSync } = require("node:sqlite") as typeof import("node:sqlite");
+    const db = new DatabaseSync(join(service.dir, "data", "service.db"), { readOnly: true });
+    try {
+      const rows = db.prepare("SELECT route, status FROM audit_log WHERE workspace_id = ?").all(created.id) as { route: string; status: number }[];
+      const routes = rows.map((r) => r.route);
+      for (const route of ["/v1/workspaces/:name/exec/stream", "/v1/workspaces/:name/files", "/v1/workspaces/:name/archive"]) expect(routes).toContain(route);
+      // One row per shell session (the API's and the CLI's), written when it ends.
+      expect(rows.filter((r) => r.route === "/v1/workspaces/:name/shell")).toEqual([
+        { route: "/v1/workspaces/:name/shell", status: 101 },
+        { route: "/v1/workspaces/:name/shell", status: 101 },
+      ]);
+    } finally {
+      db.close();
+    }
+    await admin.deleteWorkspace("io");
   });
 
   it("snapshot to a file, delete, restore into a new workspace, read it back; the audit log names the workspace", async () => {
