@@ -42,6 +42,8 @@ export interface CreateLease {
   preferred?: unknown;
   leaseMs: number;
   acquireTimeoutMs?: number;
+  /** Within the profile's egress (the runtime checks it: EGRESS_WIDENED otherwise). */
+  egress?: AcquireOptions["egress"];
 }
 
 export class SandboxLeases {
@@ -97,6 +99,7 @@ export class SandboxLeases {
       if (request.affinity !== undefined) options.affinity = request.affinity as AcquireOptions["affinity"];
       if (request.preferred !== undefined) options.preferred = request.preferred as AcquireOptions["preferred"];
       if (request.acquireTimeoutMs !== undefined) options.timeoutMs = request.acquireTimeoutMs;
+      if (request.egress !== undefined) options.egress = request.egress;
       sandbox = await this.pool.acquire(options);
     } finally {
       this.#creating.set(key.id, (this.#creating.get(key.id) ?? 1) - 1);

@@ -43,6 +43,19 @@ export const SERVICE_ERROR_CODES = {
 
 const envSchema = z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.string());
 
+/**
+ * A sandbox's egress policy (docs/egress.md). The shape only: the rules (host name syntax, CIDRs, that a change
+ * may only narrow the profile's policy) are the runtime's (runtime/sandbox/egress.ts), checked by the service.
+ */
+export const egressPolicyBodySchema = z
+  .strictObject({
+    mode: z.enum(EGRESS_MODES).meta({ description: "none | allowlist | internet" }),
+    hosts: z.array(z.string()).max(256).optional().meta({ description: 'Names: "api.example.com" or "*.example.com"' }),
+    cidrs: z.array(z.string()).max(256).optional().meta({ description: "Ranges for literal-address requests" }),
+    ports: z.array(z.int().min(1).max(65535)).min(1).max(64).optional().meta({ description: "Destination ports; default [80, 443]" }),
+  })
+  .register(apiSchemaIds, { id: "EgressPolicy" });
+
 export const createSandboxRequestSchema = z
   .strictObject({
     profile: z.string().min(1).optional().meta({ description: "Profile name; the service's default profile when absent" }),
@@ -50,6 +63,9 @@ export const createSandboxRequestSchema = z
     preferred: z.unknown().optional().meta({ description: "Preferred affinity terms (the runtime's PreferredAffinityTerm[])" }),
     leaseMs: z.int().positive().optional().meta({ description: "Lease length; the sandbox is destroyed when it runs out. Default: the service's defaultLeaseMs" }),
     acquireTimeoutMs: z.int().positive().max(300_000).optional(),
+    egress: egressPolicyBodySchema
+      .optional()
+      .meta({ description: "This sandbox's egress policy, within its profile's (narrowing only, 403 EGRESS_WIDENED otherwise; the rule of PUT /v1/sandboxes/{id}/egress). Default: the profile's" }),
   })
   .register(apiSchemaIds, { id: "CreateSandboxRequest" });
 export type CreateSandboxRequest = z.infer<typeof createSandboxRequestSchema>;
@@ -66,19 +82,6 @@ export const sandboxSchema = z
   })
   .register(apiSchemaIds, { id: "Sandbox" });
 export type SandboxInfo = z.infer<typeof sandboxSchema>;
-
-/**
- * A sandbox's egress policy (docs/egress.md). The shape only: the rules (host name syntax, CIDRs, that a change
- * may only narrow the profile's policy) are the runtime's (runtime/sandbox/egress.ts), checked by the service.
- */
-export const egressPolicyBodySchema = z
-  .strictObject({
-    mode: z.enum(EGRESS_MODES).meta({ description: "none | allowlist | internet" }),
-    hosts: z.array(z.string()).max(256).optional().meta({ description: 'Names: "api.example.com" or "*.example.com"' }),
-    cidrs: z.array(z.string()).max(256).optional().meta({ description: "Ranges for literal-address requests" }),
-    ports: z.array(z.int().min(1).max(65535)).min(1).max(64).optional().meta({ description: "Destination ports; default [80, 443]" }),
-  })
-  .register(apiSchemaIds, { id: "EgressPolicy" });
 
 export const sandboxEgressSchema = z
   .object({

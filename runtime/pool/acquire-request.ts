@@ -3,7 +3,9 @@
  * fails at once with InvalidAcquireRequestError, and an affinity no endpoint could ever match fails at once with
  * NoMatchingEndpointError, instead of both surfacing as an acquire timeout much later.
  */
+import { ZodError } from "zod";
 import { InvalidAcquireRequestError, NoMatchingEndpointError } from "../errors";
+import { EgressPolicy, EgressPolicyInput, narrowEgress } from "../sandbox/egress";
 import { preferredAffinitySchema, PreferredAffinityTerm, RequiredAffinity, requiredAffinitySchema } from "./affinity";
 import type { EndpointSet } from "./endpoint-set";
 import type { ResolvedPoolOptions } from "./options";
@@ -18,6 +20,11 @@ export interface AcquireOptions {
   profile?: string;
   /** Deadline of this acquire. @default the pool's acquireTimeoutMs */
   timeoutMs?: number;
+  /**
+   * This sandbox's egress policy, within its profile's (narrowing only: EgressWidenedError otherwise, the same
+   * rule as Sandbox.setEgress). Applied before the sandbox is handed out. @default the profile's egress
+   */
+  egress?: EgressPolicyInput;
 }
 
 /** An acquire request with its defaults applied. */
@@ -25,12 +32,14 @@ export interface AcquireRequest {
   profile: string;
   request: PlacementRequest;
   timeoutMs: number;
+  /** The request's own egress policy (already checked to be within the profile's), if it asked for one. */
+  egress?: EgressPolicy;
 }
 
 export function validateAcquireRequest(options: AcquireOptions, poolOptions: ResolvedPoolOptions, endpoints: EndpointSet): AcquireRequest {
   if (typeof options !== "object" || options === null) throw new InvalidAcquireRequestError("acquire() takes an options object, e.g. acquire({ profile: 'default' })");
-  const unknown = Object.keys(options).filter((k) => !["affinity", "preferred", "profile", "timeoutMs"].includes(k));
-  if (unknown.length) throw new InvalidAcquireRequestError(`acquire(): unknown option ${unknown.map((k) => `'${k}'`).join(", ")}; allowed: affinity, preferred, profile, timeoutMs`);
+  const unknown = Object.keys(options).filter((k) => !["affinity", "preferred", "profile", "timeoutMs", "egress"].includes(k));
+  if (unknown.length) throw new InvalidAcquireRequestError(`acquire(): unknown option ${unknown.map((k) => `'${k}'`).join(", ")}; allowed: affinity, preferred, profile, timeoutMs, egress`);
   const profile = options.profile ?? poolOptions.defaultProfile;
   if (!poolOptions.profiles[profile]) {
     throw new InvalidAcquireRequestError(`acquire(): no profile "${profile}"; the pool has ${Object.keys(poolOptions.profiles).join(", ")} (add it to createPool({ profiles }))`);
@@ -45,6 +54,20 @@ export function validateAcquireRequest(options: AcquireOptions, poolOptions: Res
     const r = preferredAffinitySchema.safeParse(options.preferred);
     if (!r.success) throw new InvalidAcquireRequestError(`acquire(): invalid preferred affinity: ${r.error.issues.map((i) => `${i.path.join(".") || "preferred"}: ${i.message}`).join("; ")}`);
   }
+  let egress: EgressPolicy | undefined;
+  if (options.egress !== undefined) {
+    try {
+      // The one narrowing rule (egress.ts): EgressWidenedError, naming the entry, passes through as it is.
+      const limit = poolOptions.profiles[profile]!.egress;
+      egress = narrowEgress(limit, options.egress);
+      // "none" under a profile without egress is what the sandbox has already: nothing to apply.
+      if (limit.mode === "none") egress = undefined;
+    } catch (err) {
+      if (!(err instanceof ZodError)) throw err;
+      const issue = err.issues[0]!;
+      throw new InvalidAcquireRequestError(`acquire(): invalid egress.${issue.path.join(".") || "mode"}: ${issue.message} (docs/egress.md)`);
+    }
+  }
   const request: PlacementRequest = { affinity: options.affinity, preferred: options.preferred };
   if (!endpoints.all.some((e) => endpoints.canEverServe(e, profile, request))) {
     throw new NoMatchingEndpointError(
@@ -53,5 +76,5 @@ export function validateAcquireRequest(options: AcquireOptions, poolOptions: Res
         `relax the affinity or add an endpoint with matching labels to the registry`,
     );
   }
-  return { profile, request, timeoutMs };
+  return egress ? { profile, request, timeoutMs, egress } : { profile, request, timeoutMs };
 }

@@ -172,7 +172,20 @@ export class Pool implements LeaseOwner {
     } catch (err) {
       return Promise.reject(err);
     }
-    return this.#handOut.acquire(request, startedAt);
+    const handedOut = this.#handOut.acquire(request, startedAt);
+    const egress = request.egress;
+    if (!egress) return handedOut;
+    // The request's narrower policy replaces the profile's before the caller gets the sandbox (it ran no user
+    // code yet); if that fails, the sandbox goes instead of reaching the caller with the profile's wider policy.
+    return handedOut.then(async (sandbox) => {
+      try {
+        await sandbox.setEgress(egress);
+        return sandbox;
+      } catch (err) {
+        await sandbox.release().catch(() => undefined);
+        throw err;
+      }
+    });
   }
 
   /** @internal called by Sandbox.release() */

@@ -87,7 +87,7 @@ function cidrCovered(inner: string, outer: string[]): boolean {
 export function narrowEgress(limit: EgressPolicy, requested: EgressPolicyInput): EgressPolicy {
   const wanted = egressPolicySchema.parse(requested);
   const fail = (what: string) => {
-    throw new EgressWidenedError(`egress: ${what} is not allowed by the profile's egress policy (mode "${limit.mode}"); a request may only narrow it`);
+    throw new EgressWidenedError(`egress: ${what} is not allowed by the profile's egress policy (mode "${limit.mode}"); a request may only narrow it: ask for a policy within the profile's, or use a profile that allows more`);
   };
   if (modeRank[wanted.mode] > modeRank[limit.mode]) fail(`mode "${wanted.mode}"`);
   if (wanted.mode === "none") return wanted;

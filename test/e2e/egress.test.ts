@@ -279,6 +279,19 @@ describe.skipIf(skip)("egress policies on the local fleet, under gVisor", () => 
     }
   });
 
+  it("gives a sandbox the narrower policy its request asked for at acquire(), and refuses a wider one", async () => {
+    const sandbox = await pool.acquire({ profile: "allowlist", affinity: onWs1, timeoutMs: 120_000, egress: { mode: "allowlist", hosts: ["files.pkg.allowed.test"] } });
+    try {
+      expect(sandbox.egressPolicy.hosts).toEqual(["files.pkg.allowed.test"]);
+      // Refused from its very first request: the profile's wider allowlist never reached the caller.
+      expect(await run(sandbox, status("http://api.allowed.test/"))).toBe("403 rc=0");
+      expect(await run(sandbox, "curl -s -m 5 http://files.pkg.allowed.test/")).toBe("hello from files.pkg.allowed.test");
+    } finally {
+      await sandbox.release();
+    }
+    await expect(pool.acquire({ profile: "allowlist", egress: { mode: "allowlist", hosts: ["other.allowed.test"] } })).rejects.toThrow(EgressWidenedError);
+  });
+
   it("counts each sandbox's refusals in the metrics, with name, port and time", async () => {
     const sandbox = await acquire("allowlist");
     try {
