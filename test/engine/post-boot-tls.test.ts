@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createHash } from "node:crypto";
 import { DOCKER_TLS_DROP_IN, firewallRuleset, firewallRulesetBlock, parsePostBootResult, POST_BOOT_SCRIPT_LOCAL_PATH, renderCloudConfig } from "../../cloud-init";
+import { RUNSC_WRAPPER_PATH } from "../../cloud-init/gvisor";
 import { issueDockerTls, LocalDockerTls } from "../../components/tls/local-issuer";
 import { hostConfig } from "../support/cloud-init-fixtures";
 import { renderedFile } from "../support/cloud-init-files";
@@ -116,11 +117,18 @@ describe.skipIf(!support.ok)("the post-boot TLS script, run against a real docke
     // The daemon.json a workspace host gets (Debian's runsc with ptrace / no network, as these machines need).
     // One change: this daemon runs with --iptables=false (it must not touch the machine's nat table), and
     // dockerd refuses icc:false without iptables, since iptables is how it enforces icc:false.
-    const rendered = JSON.parse(renderedFile(renderCloudConfig(hostConfig("workspace", "distro")), "/etc/docker/daemon.json").content);
+    const userData = renderCloudConfig(hostConfig("workspace", "distro"));
+    const rendered = JSON.parse(renderedFile(userData, "/etc/docker/daemon.json").content);
+    mkdirSync(join(root, "bin"));
+    // dockerd's runsc runtime is the host's wrapper (cloud-init/gvisor.ts), which cloud-init writes to
+    // /usr/local/sbin; here the same rendered script lives under the test root, so this machine stays untouched.
+    const runscWrapper = join(root, "bin/sandfleet-runsc");
+    writeFileSync(runscWrapper, renderedFile(userData, RUNSC_WRAPPER_PATH).content, { mode: 0o755 });
+    expect(rendered.runtimes.runsc.path).toBe(RUNSC_WRAPPER_PATH);
+    rendered.runtimes.runsc.path = runscWrapper;
     mkdirSync(join(root, "etc/docker"), { recursive: true });
     writeFileSync(daemonJsonPath(), JSON.stringify({ ...rendered, icc: true }, null, 2));
 
-    mkdirSync(join(root, "bin"));
     writeFileSync(join(root, "bin/cloud-init"), '#!/bin/sh\n[ "$1" = status ] || exit 1\nexit "${FAKE_CLOUD_INIT_EXIT:-0}"\n');
     chmodSync(join(root, "bin/cloud-init"), 0o755);
     // nft: the machine's real nft in check mode (-c changes nothing), every other call only recorded, so the
