@@ -4,7 +4,8 @@
  * when the sandbox's container or endpoint is gone, ends its lease and answers 503 naming the endpoint.
  *
  * The exec, files and shell handlers act on a {@link ContainerTarget}: the caller's sandbox or the caller's
- * workspace (started on demand, activity counted, by runtime/workspace/workspaces.ts). {@link CONTAINER_TARGETS}
+ * workspace (started on demand, activity counted, by runtime/workspace/workspaces.ts; each request is one
+ * operation in flight there, which idle auto-stop waits for). {@link CONTAINER_TARGETS}
  * pairs each kind with its routes, so one handler serves both.
  */
 import type { FastifyRequest } from "fastify";
@@ -80,12 +81,16 @@ async function withCallerWorkspace<T>(request: FastifyRequest, name: string, use
     const info = workspaces.get(owner, name);
     endpointId = info.endpointId;
     Object.assign(request.audit, { workspaceId: info.id, endpointId });
-    return await use({
-      endpointId,
-      exec: (argv, options) => workspaces.exec(owner, name, argv, options),
-      putFile: (path, content) => workspaces.putFile(owner, name, path, content),
-      openTerminal: (options) => workspaces.openTerminal(owner, name, options),
-    });
+    // The whole request is one operation in flight (a file route makes two calls; a shell lasts as long as its
+    // session), so idle auto-stop never stops the workspace during it.
+    return await workspaces.inUse(owner, name, () =>
+      use({
+        endpointId: info.endpointId,
+        exec: (argv, options) => workspaces.exec(owner, name, argv, options),
+        putFile: (path, content) => workspaces.putFile(owner, name, path, content),
+        openTerminal: (options) => workspaces.openTerminal(owner, name, options),
+      }),
+    );
   } catch (err) {
     throw toApiError(err, endpointId);
   }

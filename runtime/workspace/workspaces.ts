@@ -11,8 +11,13 @@
  *   - A container this process did not start (an earlier run's, or one whose channel broke: dockerd or the host
  *     restarted) is never adopted: the next exec removes it and starts a fresh one on the same volume. So a running
  *     workspace comes back stopped after a service restart and is started by its next request.
- *   - Any exec, file or shell call starts a stopped workspace first, and counts as activity; `idleStopMs` after the
- *     last activity a running workspace is stopped (idle-stopper.ts).
+ *   - Any exec, file or shell call starts a stopped workspace first, and is an operation in flight until it ends
+ *     (an exec or file call returns, a terminal exits or is closed); its start and its end count as activity. A
+ *     running workspace with no operation in flight is stopped `idleStopMs` after the last activity
+ *     (idle-stopper.ts). The idle stop is decided inside the workspace's lifecycle queue in the same synchronous
+ *     step that marks it stopping, and an operation is counted before it looks at that mark: either the operation
+ *     came first and the stop is skipped, or the stop came first and the operation waits for it and starts the
+ *     workspace again. An explicit stop, delete or close does not wait for operations in flight: it ends them.
  *   - Create is all or nothing: a failure removes the container, the volume and the record it made.
  */
 import { randomBytes } from "node:crypto";
@@ -82,6 +87,8 @@ export class Workspaces {
   readonly #stopping = new Set<string>();
   /** Lifecycle calls (start, stop, delete) per workspace, one at a time. */
   readonly #ops = new Map<string, Promise<unknown>>();
+  /** Operations in flight (exec, file, terminal, inUse) per workspace id; absent = none. */
+  readonly #inFlight = new Map<string, number>();
   readonly #idle: IdleStopper;
   #closed = false;
 
@@ -99,7 +106,8 @@ export class Workspaces {
       checkMs: options.idleCheckMs ?? Math.max(100, Math.min(Math.floor(idleStopMs / 4), 30_000)),
       now: this.#now,
       running: () => [...this.#sessions.keys()].map((id) => this.#store.get(id)).filter((r): r is WorkspaceRecord => !!r),
-      stop: (record) => this.#serial(record.id, () => this.#stopNow(record)),
+      inFlight: (id) => this.#inFlight.get(id) ?? 0,
+      stop: (record) => this.#serial(record.id, () => this.#stopIfIdle(record.id)),
     });
   }
 
@@ -188,8 +196,13 @@ export class Workspaces {
 
   async startWorkspace(owner: string, name: string): Promise<WorkspaceInfo> {
     const record = this.#record(owner, name);
-    await this.#ensureRunning(record);
-    this.#touch(record);
+    // Counted like an operation, so an idle stop cannot slip in between the start and the answer "running".
+    const end = this.#begin(record);
+    try {
+      await this.#ensureRunning(record);
+    } finally {
+      end();
+    }
     return this.#info(this.#store.get(record.id) ?? record);
   }
 
@@ -200,11 +213,12 @@ export class Workspaces {
   }
 
   /**
-   * Runs argv in the workspace (starting it when stopped), in /workspace unless `cwd` says otherwise. A streamed
-   * command's output (onOutput) counts as activity too, so a long one is not stopped under itself.
+   * Runs argv in the workspace (starting it when stopped), in /workspace unless `cwd` says otherwise. In flight until
+   * it returns (an abort or timeout kills the command and returns), so however long it runs it is not stopped as
+   * idle; a streamed command's output (onOutput) also updates lastActivityAt as it comes.
    */
   async exec(owner: string, name: string, argv: string[], options: ExecOptions = {}): Promise<ExecResult> {
-    const { record, session } = await this.#use(owner, name);
+    const { record, session, end } = await this.#use(owner, name);
     const onOutput = options.onOutput;
     try {
       return await session.exec(
@@ -220,23 +234,60 @@ export class Workspaces {
           : options,
       );
     } finally {
-      this.#touch(record);
+      end();
     }
   }
 
   async putFile(owner: string, name: string, path: string, content: string | Buffer, options?: { mode?: number }): Promise<void> {
-    const { record, session } = await this.#use(owner, name);
-    await session.putFile(path, content, options);
-    this.#touch(record);
+    const { session, end } = await this.#use(owner, name);
+    try {
+      await session.putFile(path, content, options);
+    } finally {
+      end();
+    }
   }
 
-  /** A PTY in the workspace (starting it when stopped); what the terminal prints (echoed keystrokes too) counts as activity. */
+  /**
+   * A PTY in the workspace (starting it when stopped). In flight until the program exits, its stream closes or
+   * `close()` is called (what a WebSocket shell does when its client goes), so an open terminal is never stopped as
+   * idle, typing or not; what it prints (echoed keystrokes too) updates lastActivityAt as it comes.
+   */
   async openTerminal(owner: string, name: string, options: TerminalOptions): Promise<Terminal> {
-    const { record, session } = await this.#use(owner, name);
-    const terminal = await session.openTerminal(options);
-    this.#touch(record);
+    const { record, session, end } = await this.#use(owner, name);
+    let terminal: Terminal;
+    try {
+      terminal = await session.openTerminal(options);
+    } catch (err) {
+      end();
+      throw err;
+    }
     terminal.stream.on("data", () => this.#touchThrottled(record));
-    return terminal;
+    terminal.stream.once("close", end);
+    terminal.stream.once("error", end);
+    terminal.exited.then(end, end);
+    return {
+      stream: terminal.stream,
+      exited: terminal.exited,
+      resize: (cols, rows) => terminal.resize(cols, rows),
+      close: () => {
+        end();
+        terminal.close();
+      },
+    };
+  }
+
+  /**
+   * Runs `task` as one operation in flight on the workspace (not started by this call; `task` makes the calls that
+   * start it): for a caller whose one request is several calls, such as the service's file routes (a mkdir, then
+   * the write), so the workspace cannot be stopped as idle between them. WorkspaceNotFoundError if there is none.
+   */
+  async inUse<T>(owner: string, name: string, task: () => Promise<T>): Promise<T> {
+    const end = this.#begin(this.#record(owner, name));
+    try {
+      return await task();
+    } finally {
+      end();
+    }
   }
 
   /** The workspace's data as a tar (entries under `workspace/`); works running or stopped, on a draining host too. */
@@ -281,12 +332,36 @@ export class Workspaces {
     );
   }
 
-  async #use(owner: string, name: string): Promise<{ record: WorkspaceRecord; session: SandboxSession }> {
+  /**
+   * The running session for one operation, counted in flight from before it looks at `#stopping` (see the header);
+   * `end` (idempotent) must be called when the operation is over, on every path.
+   */
+  async #use(owner: string, name: string): Promise<{ record: WorkspaceRecord; session: SandboxSession; end: () => void }> {
     const record = this.#record(owner, name);
-    const session = await this.#ensureRunning(record);
-    // Activity at the start too: a command longer than idleStopMs must not be stopped under itself.
-    this.#touch(record);
-    return { record, session };
+    const end = this.#begin(record);
+    try {
+      const session = await this.#ensureRunning(record);
+      this.#touch(record);
+      return { record, session, end };
+    } catch (err) {
+      end();
+      throw err;
+    }
+  }
+
+  /** Counts one operation in flight; the returned `end` uncounts it (once, however often called) and counts as activity. */
+  #begin(record: WorkspaceRecord): () => void {
+    this.#inFlight.set(record.id, (this.#inFlight.get(record.id) ?? 0) + 1);
+    let ended = false;
+    return () => {
+      if (ended) return;
+      ended = true;
+      const left = (this.#inFlight.get(record.id) ?? 1) - 1;
+      if (left > 0) this.#inFlight.set(record.id, left);
+      else this.#inFlight.delete(record.id);
+      // Idle time counts from the end of the last operation (a deleted workspace's touch changes nothing).
+      this.#touch(record);
+    };
   }
 
   #ensureRunning(record: WorkspaceRecord): Promise<SandboxSession> {
@@ -317,6 +392,17 @@ export class Workspaces {
     this.#sessions.set(record.id, session);
     void this.#access.recount(record.endpointId).catch(() => undefined);
     return session;
+  }
+
+  /**
+   * The idle stop, run in the lifecycle queue: the rule (IdleStopper.isIdle) is checked again on the current record,
+   * and #stopNow marks the workspace stopping before its first await, so check and mark are one synchronous step
+   * that no operation can begin inside (see the header).
+   */
+  #stopIfIdle(id: string): Promise<void> {
+    const record = this.#store.get(id);
+    if (!record || !this.#sessions.has(id) || this.#stopping.has(id) || !this.#idle.isIdle(record)) return Promise.resolve();
+    return this.#stopNow(record);
   }
 
   async #stopNow(record: WorkspaceRecord): Promise<void> {

@@ -6,7 +6,8 @@
  *
  * Rule for a client that goes away: its terminal gets EOF (an interactive sh exits), the sandbox keeps its lease
  * until released or expired, and nothing of the connection stays open on the service. A session's audit row
- * (status 101) is written when it ends.
+ * (status 101) is written when it ends: the program exited, or the client went away. An open session is one
+ * operation in flight on a workspace, so idle auto-stop never stops a workspace under its shell.
  */
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { WebSocket } from "ws";
@@ -55,10 +56,13 @@ export async function shellPlugin(app: FastifyInstance): Promise<void> {
               else terminal.resize(message.data.cols, message.data.rows).catch(() => undefined);
             };
             for (const message of early.splice(0)) deliver(message);
-            if (socket.readyState !== socket.OPEN) terminal.close();
-            socket.on("close", () => terminal.close());
-            const exitCode = await terminal.exited;
-            send({ type: "exit", exitCode });
+            // The client gone: EOF to the terminal, and the session is over for the service even if a program in it
+            // ignores the EOF, so its audit row is written and a workspace's operation ends (idle time counts again).
+            const gone =
+              socket.readyState === socket.CLOSED ? Promise.resolve() : new Promise<void>((resolve) => socket.once("close", () => resolve()));
+            void gone.then(() => terminal.close());
+            const exitCode = await Promise.race([terminal.exited, gone.then(() => undefined)]);
+            if (exitCode !== undefined) send({ type: "exit", exitCode });
           });
         } catch (err) {
           const error = toApiError(err);

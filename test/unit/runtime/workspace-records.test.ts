@@ -48,7 +48,7 @@ describe("workspace records", () => {
     let now = 0;
     const stopped: string[] = [];
     const running = [{ ...record, lastActivityAt: 0 }];
-    const stopper = new IdleStopper({ idleStopMs: 1_000, checkMs: 100, now: () => now, running: () => running, stop: async (r) => void stopped.push(r.id) });
+    const stopper = new IdleStopper({ idleStopMs: 1_000, checkMs: 100, now: () => now, running: () => running, inFlight: () => 0, stop: async (r) => void stopped.push(r.id) });
     now = 999;
     stopper.sweep();
     expect(stopped).toEqual([]);
@@ -56,5 +56,25 @@ describe("workspace records", () => {
     stopper.sweep();
     await Promise.resolve();
     expect(stopped).toEqual([record.id]);
+  });
+
+  it("never stops a workspace with an operation in flight, however old its last activity; idleStopMs 0 never stops", async () => {
+    let now = 10_000;
+    let inFlight = 1;
+    const stopped: string[] = [];
+    const running = [{ ...record, lastActivityAt: 0 }];
+    const stopper = new IdleStopper({ idleStopMs: 1_000, checkMs: 100, now: () => now, running: () => running, inFlight: () => inFlight, stop: async (r) => void stopped.push(r.id) });
+    expect(stopper.isIdle(running[0]!)).toBe(false);
+    stopper.sweep();
+    await Promise.resolve();
+    expect(stopped).toEqual([]);
+    inFlight = 0;
+    expect(stopper.isIdle(running[0]!)).toBe(true);
+    stopper.sweep();
+    await Promise.resolve();
+    expect(stopped).toEqual([record.id]);
+    const never = new IdleStopper({ idleStopMs: 0, checkMs: 100, now: () => now, running: () => running, inFlight: () => 0, stop: async () => undefined });
+    now = Number.MAX_SAFE_INTEGER;
+    expect(never.isIdle(running[0]!)).toBe(false);
   });
 });
