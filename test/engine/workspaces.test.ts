@@ -1,7 +1,8 @@
 /**
  * Persistent workspaces (runtime/workspace/) against real dockerd endpoints with mTLS, containers under gVisor:
  * files outlive stop/start, a dockerd restart and a new manager (a restarted process); snapshot, delete and
- * restore into a new workspace; idle auto-stop and start on the next exec; owners isolated; a failed create leaves
+ * restore into a new workspace; idle auto-stop and start on the next exec, never under a command in flight, nor
+ * under one that begins as the sweep decides; owners isolated; a failed create leaves
  * nothing; a host gone from the registry or draining makes its workspaces unavailable, never recreated elsewhere.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -30,6 +31,7 @@ describe.skipIf(!support.ok)("persistent workspaces on real engines", () => {
   const daemonOf = (endpointId: string) => daemons.find((d) => `test-${d.name}` === endpointId)!;
   const volumesOf = async (d: TestDaemon, id: string) => ((await d.docker.listVolumes({ filters: { label: [`${WORKSPACE_LABELS.id}=${id}`] } })).Volumes ?? []).map((v) => v.Name);
   const containersOf = async (d: TestDaemon, id: string) => (await d.docker.listContainers({ all: true, filters: { label: [`${WORKSPACE_LABELS.id}=${id}`] } })).map((c) => c.State);
+  const containerIdsOf = async (d: TestDaemon, id: string) => (await d.docker.listContainers({ all: true, filters: { label: [`${WORKSPACE_LABELS.id}=${id}`] } })).map((c) => c.Id);
 
   beforeAll(async () => {
     daemons = await startTestDaemons(["wsa", "wsb"], { liveRestore: true });
@@ -164,6 +166,81 @@ describe.skipIf(!support.ok)("persistent workspaces on real engines", () => {
       expect((await ws.exec("erin", "sleepy", ["cat", "z"])).stdout).toBe("zz\n");
       expect(ws.list("erin")[0]!.state).toBe("running");
       await ws.delete("erin", "sleepy");
+    } finally {
+      await ws.close();
+    }
+  });
+
+  it("never stops a workspace under a buffered exec 3x idleStopMs long; stops it idleStopMs after the exec ended", async () => {
+    const idleStopMs = 1_500;
+    const ws = new Workspaces(pool, { idleStopMs, idleCheckMs: 200, stopGraceSeconds: 1 });
+    await ws.start();
+    try {
+      const created = await ws.create({ name: "long-exec", owner: "gina" });
+      const host = daemonOf(created.endpointId);
+      const container = await containerIdsOf(host, created.id);
+      const started = Date.now();
+      const result = await ws.exec("gina", "long-exec", ["sh", "-c", "sleep 5; echo done > done.txt; echo done"]);
+      const ended = Date.now();
+      expect(result, result.stderr).toMatchObject({ exitCode: 0, stdout: "done\n", timedOut: false });
+      expect(result.durationMs).toBeGreaterThanOrEqual(3 * idleStopMs);
+      // Still running, in the same container: the sweeps during the command all skipped it.
+      expect(ws.list("gina")[0]).toMatchObject({ state: "running" });
+      expect(await containerIdsOf(host, created.id)).toEqual(container);
+      // Idle time counts from the end of the exec, not its start.
+      expect(ws.list("gina")[0]!.lastActivityAt.getTime()).toBeGreaterThanOrEqual(started + 3 * idleStopMs);
+      await waitFor(() => ws.list("gina")[0]!.state === "stopped", idleStopMs + 10_000);
+      expect(Date.now() - ended).toBeGreaterThanOrEqual(idleStopMs);
+      await waitFor(async () => (await containersOf(host, created.id)).length === 0, 10_000);
+      expect((await ws.exec("gina", "long-exec", ["cat", "done.txt"])).stdout).toBe("done\n");
+      await ws.delete("gina", "long-exec");
+    } finally {
+      await ws.close();
+    }
+  });
+
+  it("an exec that begins just as the idle sweep picked the workspace is not stopped under; one that begins once the stop began waits and restarts it", async () => {
+    // A frozen clock: the workspace is idle only when the test moves the clock, and then the next sweep picks it.
+    let clock = Date.now();
+    let onSweep: (() => void) | undefined;
+    // The sweep reads each running workspace's record from the store: the hook runs the test's exec right there,
+    // after the sweep looked and before the stop it queued runs.
+    class SweepHookStore extends MemoryWorkspaceStore {
+      override get(id: string) {
+        const hook = onSweep;
+        onSweep = undefined;
+        hook?.();
+        return super.get(id);
+      }
+    }
+    const ws = new Workspaces(pool, { store: new SweepHookStore(), idleStopMs: 1_500, idleCheckMs: 100, stopGraceSeconds: 1, now: () => clock });
+    await ws.start();
+    try {
+      const created = await ws.create({ name: "racy", owner: "hank" });
+      await ws.exec("hank", "racy", ["sh", "-c", "echo kept > k.txt"]);
+      const host = daemonOf(created.endpointId);
+      const first = await containerIdsOf(host, created.id);
+
+      // 1. The exec is counted in a microtask queued before the stop's: the stop's own check sees it and skips.
+      let during: Promise<{ exitCode: number; stdout: string }> | undefined;
+      onSweep = () => queueMicrotask(() => void (during = ws.exec("hank", "racy", ["sh", "-c", "sleep 1; cat k.txt"])));
+      clock += 60_000;
+      await waitFor(() => during !== undefined, 5_000);
+      expect(await during).toMatchObject({ exitCode: 0, stdout: "kept\n" });
+      expect(ws.list("hank")[0]!.state).toBe("running");
+      expect(await containerIdsOf(host, created.id)).toEqual(first);
+
+      // 2. The exec begins after the stop marked the workspace stopping: it waits for the stop, then starts it again.
+      let after: Promise<{ exitCode: number; stdout: string }> | undefined;
+      onSweep = () => setTimeout(() => void (after = ws.exec("hank", "racy", ["cat", "k.txt"])), 0);
+      clock += 60_000;
+      await waitFor(() => after !== undefined, 5_000);
+      expect(await after).toMatchObject({ exitCode: 0, stdout: "kept\n" });
+      expect(ws.list("hank")[0]!.state).toBe("running");
+      const second = await containerIdsOf(host, created.id);
+      expect(second).toHaveLength(1);
+      expect(second).not.toEqual(first);
+      await ws.delete("hank", "racy");
     } finally {
       await ws.close();
     }
