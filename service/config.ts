@@ -56,7 +56,7 @@ export const serviceConfigSchema = z.strictObject({
   /** Persistent workspaces (docs/workspaces.md). */
   workspaces: z
     .strictObject({
-      /** Stop a running workspace after this long without exec, shell or file calls, ms; 0 = never. */
+      /** Stop a running workspace this long after its last exec, shell or file operation ended (never while one is in flight), ms; 0 = never. */
       idleStopMs: z.int().nonnegative().default(30 * 60_000),
     })
     .prefault({}),

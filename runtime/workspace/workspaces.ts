@@ -60,7 +60,10 @@ export interface WorkspaceInfo {
 export interface WorkspacesOptions {
   /** Where records are kept. @default a MemoryWorkspaceStore */
   store?: WorkspaceStore;
-  /** Stop a running workspace this long after its last exec, shell or file call; 0 = never. @default 1_800_000 (30 min) */
+  /**
+   * Stop a running workspace this long after its last exec, shell or file operation ended, never while one is in
+   * flight; 0 = never. @default 1_800_000 (30 min)
+   */
   idleStopMs?: number;
   /** How often idle workspaces are looked for. @default min(idleStopMs / 4, 30_000) */
   idleCheckMs?: number;
