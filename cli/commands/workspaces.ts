@@ -2,8 +2,10 @@
  * `sandfleet workspaces create|list|start|stop|exec|shell|cp|snapshot|restore|delete --api URL`: persistent
  * workspaces of the sandbox service, as a client of its API (the key's own workspaces only). `exec`, `shell` and
  * `cp` start a stopped workspace; exec streams its output as `sandfleet exec` does, shell is `sandfleet shell`'s.
+ * `cp` of a directory goes through the archive routes as a tar, packed and unpacked here by the system's `tar`.
  */
-import { readFileSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import type { CliCommand } from "../main";
 import { CliIo, CliUsageError, parseCommandOptions } from "../io";
 import { API_OPTIONS, API_OPTIONS_USAGE, apiClientFromOptions, splitCommand } from "../api-option";
@@ -17,14 +19,15 @@ const usage = `usage: sandfleet workspaces create NAME [--quota-gb N] [--label K
        sandfleet workspaces start|stop NAME --api URL
        sandfleet workspaces exec NAME [--timeout MS] --api URL -- CMD [ARGS...]
        sandfleet workspaces shell NAME [--cols N --rows N] --api URL
-       sandfleet workspaces cp NAME LOCAL_FILE :/PATH | :/PATH LOCAL_FILE --api URL
+       sandfleet workspaces cp NAME LOCAL :/PATH | :/PATH LOCAL --api URL
        sandfleet workspaces snapshot NAME --out FILE.tar --api URL
        sandfleet workspaces restore NAME --from FILE.tar [--quota-gb N] --api URL
        sandfleet workspaces delete NAME [--keep-data] --api URL
 
 Persistent workspaces: a data volume on one host, mounted at /workspace, and a container that is stopped and
 started around it. 'exec', 'shell' and 'cp' start a stopped workspace first; exec streams CMD's output and exits
-with its exit code (124 when it ran out of time); cp copies one file in (LOCAL :/PATH) or out (:/PATH LOCAL).
+with its exit code (124 when it ran out of time); cp copies a file or a directory in (LOCAL :/PATH) or out
+(:/PATH LOCAL); a directory's contents go into the target directory, created if missing.
 'delete' removes the data unless --keep-data. See docs/workspaces.md.
 
 ${API_OPTIONS_USAGE}
@@ -67,6 +70,17 @@ function labels(values: string[] | undefined): Record<string, string> | undefine
   );
 }
 
+/** A local directory's contents as a tar (entries `./...`), what the archive route unpacks into its path. */
+function packDirectory(dir: string): Buffer {
+  return execFileSync("tar", ["-cf", "-", "-C", dir, "."], { maxBuffer: 1 << 30 });
+}
+
+/** Unpacks an archive route's tar into a local directory (created if missing), owned by whoever runs the CLI. */
+function unpackDirectory(tar: Buffer, dir: string): void {
+  mkdirSync(dir, { recursive: true });
+  execFileSync("tar", ["-xf", "-", "-C", dir, "--no-same-owner"], { input: tar, maxBuffer: 1 << 30 });
+}
+
 const row = (w: WorkspaceBody) => [w.name, w.state, w.endpointId, w.profile, String(w.quotaGb), w.lastActivityAt, w.reason ?? ""];
 
 export const workspacesCommand: CliCommand = {
@@ -83,7 +97,7 @@ export const workspacesCommand: CliCommand = {
     if (action === "cp") {
       const [from, to] = afterName;
       if (!from || !to || from.startsWith("-") || to.startsWith("-") || from.startsWith(":") === to.startsWith(":")) {
-        throw new CliUsageError("workspaces cp NAME takes LOCAL_FILE :/PATH (copy in) or :/PATH LOCAL_FILE (copy out)");
+        throw new CliUsageError("workspaces cp NAME takes LOCAL :/PATH (copy in) or :/PATH LOCAL (copy out); LOCAL is a file or a directory");
       }
       copy = { from, to };
       afterName = afterName.slice(2);
@@ -130,14 +144,34 @@ export const workspacesCommand: CliCommand = {
         case "cp": {
           const { from, to } = copy!;
           if (to.startsWith(":")) {
+            if (statSync(from).isDirectory()) {
+              const tar = packDirectory(from);
+              await api.workspacePutArchive(name!, to.slice(1), tar);
+              io.err(`copied directory ${from} (${tar.length} bytes of tar) into ${name}:${to.slice(1)}\n`);
+              return 0;
+            }
             const content = readFileSync(from);
             await api.workspacePutFile(name!, to.slice(1), content);
             io.err(`copied ${content.length} bytes to ${name}:${to.slice(1)}\n`);
-          } else {
-            const content = await api.workspaceGetFile(name!, from.slice(1));
+            return 0;
+          }
+          const remote = from.slice(1);
+          const content = await api.workspaceGetFile(name!, remote).catch(async (err: unknown) => {
+            // Not a regular file there: a directory comes as a tar (a path that is neither fails below).
+            if ((err as { status?: number }).status !== 404 || (err as { code?: string }).code !== "NOT_FOUND") throw err;
+            return undefined;
+          });
+          if (content) {
             writeFileSync(to, content);
             io.err(`copied ${content.length} bytes to ${to}\n`);
+            return 0;
           }
+          const tar = await api.workspaceGetArchive(name!, remote).catch((err: unknown) => {
+            if ((err as { status?: number }).status === 404) throw new Error(`${name}:${remote} is neither a file nor a directory in the workspace`);
+            throw err;
+          });
+          unpackDirectory(tar, to);
+          io.err(`copied directory ${name}:${remote} (${tar.length} bytes of tar) into ${to}\n`);
           return 0;
         }
         case "snapshot": {

@@ -6,7 +6,7 @@
  * has the sandboxes' streamed exec, shell and files (the same handlers), each starting it when stopped.
  */
 import { execFileSync, spawnSync } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
@@ -180,6 +180,22 @@ describe.skipIf(!support.ok)("sandfleet workspaces against the sandbox service",
     const back = join(service.dir, "back.txt");
     expect(cli(["cp", "io", ":/workspace/notes/l.txt", back, "--api", service.url]).status).toBe(0);
     expect(readFileSync(back, "utf8")).toBe("from the laptop\n");
+    // A directory, in and out, through the archive routes: its contents go into the target, created if missing.
+    const tree = join(service.dir, "tree");
+    mkdirSync(join(tree, "deep/er"), { recursive: true });
+    writeFileSync(join(tree, "top.txt"), "top\n");
+    writeFileSync(join(tree, "deep/er/low.bin"), Buffer.from([0, 255, 10]));
+    const dirIn = cli(["cp", "io", tree, ":/workspace/tree-in", "--api", service.url]);
+    expect(dirIn.status, dirIn.stderr).toBe(0);
+    expect(dirIn.stderr).toMatch(/^copied directory .*tree \(\d+ bytes of tar\) into io:\/workspace\/tree-in\n$/);
+    expect(exec("io", ["sh", "-c", "cat tree-in/top.txt; od -An -tx1 tree-in/deep/er/low.bin | tr -d ' \\n'"]).stdout).toBe("top\n00ff0a");
+    const treeOut = join(service.dir, "tree-out/nested");
+    expect(cli(["cp", "io", ":/workspace/src", treeOut, "--api", service.url]).status).toBe(0);
+    expect(readFileSync(join(treeOut, "a.txt"), "utf8")).toBe("one\n");
+    expect(readFileSync(join(treeOut, "sub/b.txt"), "utf8")).toBe("two\n");
+    const missing = cli(["cp", "io", ":/workspace/nothing-here", join(service.dir, "x"), "--api", service.url]);
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toContain("io:/workspace/nothing-here is neither a file nor a directory in the workspace");
 
     // Another key: 404 on every one of these routes, the shell before its upgrade; nothing written.
     const other = new SandboxApiClient({ url: service.url, key: otherKey, ca: service.ca });
