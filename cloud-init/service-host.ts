@@ -9,6 +9,7 @@
  *   /opt/sandfleet/service/<digest>/                 the service bundle, one directory per build; `current` links to it
  *   /etc/sandfleet-service/config.json               the service's config with the initial key's hash (root:sandfleet-service 0640)
  *   /etc/sandfleet-service/tls/{cert,key}.pem        its TLS certificate and key (key 0440, group sandfleet-service)
+ *   /etc/sandfleet-service/tls/<name>.{cert,key}.pem a certificate served only to SNI <name> (the Cloudflare Origin CA one)
  *   /srv/sandfleet/service/                          dataDir: SQLite database, the service's copy of the registry
  *
  * The service's config has a directory of its own: /etc/sandfleet is root-only (0750; it holds the registry and the
@@ -63,8 +64,13 @@ export interface ServiceHostConfig {
   bundleDigest: string;
   /** Where the platform's data volume is mounted; the service's state is `<mount>/service`. */
   dataVolumeMount: string;
-  /** The service's TLS certificate chain (PEM, leaf first) and key (PEM, secret). */
+  /** The service's TLS certificate chain (PEM, leaf first) and key (PEM, secret): every handshake without a named match. */
   tls: { certPem: string; keyPem: string };
+  /**
+   * Certificates served only to handshakes whose SNI is `serverName` (lower-case DNS name): the Cloudflare Origin
+   * CA certificate for the proxied platform name (`sandfleet:cloudflare.originCertificate`). @default []
+   */
+  tlsByServerName?: { serverName: string; certPem: string; keyPem: string }[];
   /** SHA-256 (hex, 64 characters) of the initial API key: the only form of the key that reaches the host. */
   initialApiKeySha256: string;
   /**
@@ -79,13 +85,36 @@ export const serviceDataDir = (dataVolumeMount: string) => `${dataVolumeMount}/s
 /** The service's own, readable copy of the registry. */
 export const serviceRegistryCopy = (dataVolumeMount: string) => `${serviceDataDir(dataVolumeMount)}/registry.json`;
 
+/** Where a certificate served by SNI lives: next to the default pair, so a change of it is a reload, not a restart. */
+export const serviceSniTlsPaths = (serverName: string) => ({
+  certFile: `${SERVICE_CONFIG_DIR}/tls/${serverName}.cert.pem`,
+  keyFile: `${SERVICE_CONFIG_DIR}/tls/${serverName}.key.pem`,
+});
+
+/**
+ * Every TLS pair the service serves, with its paths on the host: the one list both the config's `tls` section and
+ * the file set are made from, so a file the service reads is a file the install writes (below tls/: a change of
+ * them alone is a reload, not a restart).
+ */
+export function serviceTlsPairs(config: Pick<ServiceHostConfig, "tls" | "tlsByServerName">): { serverName?: string; certFile: string; keyFile: string; certPem: string; keyPem: string }[] {
+  return [
+    { certFile: SERVICE_TLS_CERT_PATH, keyFile: SERVICE_TLS_KEY_PATH, ...config.tls },
+    ...(config.tlsByServerName ?? []).map((pair) => ({ ...serviceSniTlsPaths(pair.serverName), ...pair })),
+  ];
+}
+
 /** The JSON config the service's `--config` reads (service/config.ts validates it). */
-export function serviceConfigJson(config: Pick<ServiceHostConfig, "dataVolumeMount" | "initialApiKeySha256" | "pool">): string {
+export function serviceConfigJson(config: Pick<ServiceHostConfig, "dataVolumeMount" | "initialApiKeySha256" | "pool" | "tls" | "tlsByServerName">): string {
+  const [byDefault, ...byServerName] = serviceTlsPairs(config);
   return (
     JSON.stringify(
       {
         listen: { host: "0.0.0.0", port: SERVICE_HTTPS_PORT },
-        tls: { certFile: SERVICE_TLS_CERT_PATH, keyFile: SERVICE_TLS_KEY_PATH },
+        tls: {
+          certFile: byDefault!.certFile,
+          keyFile: byDefault!.keyFile,
+          ...(byServerName.length > 0 ? { byServerName: byServerName.map(({ serverName, certFile, keyFile }) => ({ serverName, certFile, keyFile })) } : {}),
+        },
         registryFile: serviceRegistryCopy(config.dataVolumeMount),
         dataDir: serviceDataDir(config.dataVolumeMount),
         pool: config.pool ?? {},
@@ -226,8 +255,10 @@ export function serviceHostFiles(config: ServiceHostConfig): ServiceHostFile[] {
     { path: `/etc/systemd/system/${SERVICE_REGISTRY_PATH_UNIT}`, mode: "0644", owner: "root:root", content: registryPathUnit() },
     { path: `${SERVICE_INSTALL_ROOT}/copy-registry.sh`, mode: "0755", owner: "root:root", content: copyRegistryScript(config) },
     { path: SERVICE_CONFIG_PATH, mode: "0640", owner: group, content: serviceConfigJson(config) },
-    { path: SERVICE_TLS_CERT_PATH, mode: "0444", owner: "root:root", content: config.tls.certPem.trim() + "\n" },
-    { path: SERVICE_TLS_KEY_PATH, mode: "0440", owner: group, content: config.tls.keyPem.trim() + "\n" },
+    ...serviceTlsPairs(config).flatMap((pair): ServiceHostFile[] => [
+      { path: pair.certFile, mode: "0444", owner: "root:root", content: pair.certPem.trim() + "\n" },
+      { path: pair.keyFile, mode: "0440", owner: group, content: pair.keyPem.trim() + "\n" },
+    ]),
   ];
 }
 
@@ -283,4 +314,15 @@ export function validateServiceHostConfig(config: ServiceHostConfig): void {
   }
   if (!config.tls.certPem.includes("-----BEGIN CERTIFICATE-----")) fail("tls.certPem", "must be a PEM certificate.");
   if (!/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(config.tls.keyPem)) fail("tls.keyPem", "must be a PEM private key.");
+  const names = new Set<string>();
+  (config.tlsByServerName ?? []).forEach((pair, i) => {
+    // Interpolated into file paths: a DNS name, lower case, nothing else (the service's config schema says the same).
+    if (!/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/.test(pair.serverName)) {
+      fail(`tlsByServerName.${i}.serverName`, `"${pair.serverName}" must be a lower-case DNS name such as sandbox.example.com.`);
+    }
+    if (names.has(pair.serverName)) fail(`tlsByServerName.${i}.serverName`, `"${pair.serverName}" appears twice; give each name one certificate.`);
+    names.add(pair.serverName);
+    if (!pair.certPem.includes("-----BEGIN CERTIFICATE-----")) fail(`tlsByServerName.${i}.certPem`, "must be a PEM certificate.");
+    if (!/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(pair.keyPem)) fail(`tlsByServerName.${i}.keyPem`, "must be a PEM private key.");
+  });
 }

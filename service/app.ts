@@ -20,7 +20,8 @@ import { shellPlugin } from "./plugins/shell";
 import { workspacesPlugin } from "./plugins/workspaces";
 
 export interface ServiceAppOptions {
-  https?: { key: Buffer; cert: Buffer };
+  /** node's https server options: the default pair and the SNI callback (tls-certificates.ts). */
+  https?: { key: Buffer; cert: Buffer; SNICallback?: import("node:tls").TlsOptions["SNICallback"] };
 }
 
 export async function buildServiceApp(context: ServiceContext, options: ServiceAppOptions = {}): Promise<FastifyInstance> {

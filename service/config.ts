@@ -5,7 +5,8 @@
  *
  *   {
  *     "listen": { "host": "0.0.0.0", "port": 8443 },
- *     "tls": { "certFile": "/etc/sandfleet/service.crt", "keyFile": "/etc/sandfleet/service.key" },
+ *     "tls": { "certFile": "/etc/sandfleet/service.crt", "keyFile": "/etc/sandfleet/service.key",
+ *              "byServerName": [{ "serverName": "sandbox.example.com", "certFile": "...", "keyFile": "..." }] },
  *     "registryFile": "/etc/sandfleet/registry.json",
  *     "dataDir": "/var/lib/sandfleet/service",
  *     "pool": { "profiles": { "default": { "image": "debian:trixie-slim" } }, "minIdle": 2 },
@@ -21,6 +22,37 @@ import { isAbsolute } from "node:path";
 import * as z from "zod/v4";
 
 const absolutePath = z.string().refine(isAbsolute, { message: "must be an absolute path" });
+/** A DNS name as a TLS client sends it in SNI: lower-case labels, no IP address, no trailing dot. */
+const SNI_NAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/;
+
+/**
+ * The service's TLS certificates. `certFile`/`keyFile` answer every handshake (an IP address, no SNI, any other
+ * name); each `byServerName` pair answers only handshakes whose SNI is its `serverName` (the stack puts the
+ * Cloudflare Origin CA certificate for the proxied DNS name there, docs/service-host.md). SIGHUP re-reads all of them.
+ */
+export const serviceTlsSchema = z
+  .strictObject({
+    certFile: absolutePath,
+    keyFile: absolutePath,
+    byServerName: z
+      .array(
+        z.strictObject({
+          serverName: z.string().regex(SNI_NAME, "must be a lower-case DNS name such as sandbox.example.com (SNI carries names, never IP addresses)"),
+          certFile: absolutePath,
+          keyFile: absolutePath,
+        }),
+      )
+      .default([]),
+  })
+  .superRefine((tls, ctx) => {
+    const seen = new Set<string>();
+    tls.byServerName.forEach((entry, i) => {
+      if (seen.has(entry.serverName)) {
+        ctx.addIssue({ code: "custom", path: ["byServerName", i, "serverName"], message: `"${entry.serverName}" appears twice; give each server name one certificate` });
+      }
+      seen.add(entry.serverName);
+    });
+  });
 
 export const keyLimitsSchema = z.strictObject({
   /** Sandboxes one key may hold at once. */
@@ -39,7 +71,7 @@ export const serviceConfigSchema = z.strictObject({
     port: z.int().min(0).max(65_535).default(8443),
   }),
   /** The API is served over TLS only: there is no plain-HTTP listener, so a key never crosses a network in clear. */
-  tls: z.strictObject({ certFile: absolutePath, keyFile: absolutePath }),
+  tls: serviceTlsSchema,
   /** The endpoint registry (the stack's `endpointRegistry` output); reloaded when it changes and on SIGHUP. */
   registryFile: absolutePath,
   /** Where the database lives (service.db: keys, limits, leases, audit); on the platform's data volume. */

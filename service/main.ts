@@ -11,9 +11,7 @@
  * start removes every container the previous run's pool left (leased ones included) and marks their leases
  * `reclaimed`; API calls on them get 410. Nothing is orphaned; no lease survives a restart.
  */
-import { X509Certificate } from "node:crypto";
-import { readFileSync } from "node:fs";
-import { createSecureContext, type Server as TlsServer } from "node:tls";
+import type { Server as TlsServer } from "node:tls";
 import type { AddressInfo } from "node:net";
 import type { FastifyInstance } from "fastify";
 import { createPool, Pool, PoolOptions, readRegistryFile, RegistryUpdateResult, Workspaces } from "../runtime/index";
@@ -25,6 +23,7 @@ import { openServiceDatabase } from "./db/database";
 import { SandboxLeases } from "./leases";
 import { SqliteWorkspaceStore } from "./db/workspaces";
 import { ServiceMetrics } from "./metrics";
+import { ServiceTlsCertificates, TlsReloadResult } from "./tls-certificates";
 
 export const SERVICE_VERSION: string = (require("./package.json") as { version: string }).version;
 
@@ -48,18 +47,19 @@ export interface RunningService {
   /** Re-reads the registry file and applies it (what SIGHUP does). */
   reloadRegistry(): Promise<RegistryUpdateResult>;
   /**
-   * Re-reads the TLS certificate and key files (what SIGHUP also does, after a renewed certificate was installed):
-   * new handshakes get the new certificate, open connections and leases are untouched. A pair that does not load
-   * (unreadable, or key and certificate do not match) throws and the previous one stays in use.
+   * Re-reads the TLS certificate and key files, the default pair and every `tls.byServerName` pair (what SIGHUP
+   * also does, after a renewed certificate was installed): new handshakes get the new certificates, open
+   * connections and leases are untouched. When any pair does not load (unreadable, or key and certificate do not
+   * match) it throws and every previous pair stays in use.
    */
-  reloadTls(): { notAfter: string };
+  reloadTls(): TlsReloadResult;
   /** Stops accepting requests, ends every lease (destroying its sandbox), closes the pool and the database. */
   close(): Promise<void>;
 }
 
 export async function startService(input: ServiceConfig | ServiceConfigInput): Promise<RunningService> {
   const config = parseServiceConfig(input);
-  const tls = { key: readFileSync(config.tls.keyFile), cert: readFileSync(config.tls.certFile) };
+  const tls = new ServiceTlsCertificates(config.tls);
   const db = openServiceDatabase(config.dataDir);
   let pool: Pool | undefined;
   let workspaces: Workspaces | undefined;
@@ -85,7 +85,7 @@ export async function startService(input: ServiceConfig | ServiceConfigInput): P
     for (const fix of reconciled.fixes) process.stderr.write(`sandfleet-service: workspace reconcile: ${fix.action} ${fix.workspaceId} on ${fix.endpointId}: ${fix.detail}\n`);
     for (const skip of reconciled.skipped) process.stderr.write(`sandfleet-service: workspace reconcile skipped ${skip.endpointId}: ${skip.error}\n`);
     const context = { config, version: SERVICE_VERSION, pool, db, keys, audit, leases, workspaces, metrics: new ServiceMetrics() };
-    const app = await buildServiceApp(context, { https: tls });
+    const app = await buildServiceApp(context, { https: tls.httpsOptions() });
     await app.listen({ host: config.listen.host, port: config.listen.port });
     const address = app.server.address() as AddressInfo;
     const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
@@ -100,13 +100,7 @@ export async function startService(input: ServiceConfig | ServiceConfigInput): P
       audit,
       app,
       reloadRegistry: async () => running.updateRegistry(await readRegistryFile(config.registryFile)),
-      reloadTls: () => {
-        const next = { key: readFileSync(config.tls.keyFile), cert: readFileSync(config.tls.certFile) };
-        // createSecureContext checks that key and certificate belong together before anything is swapped.
-        createSecureContext(next);
-        (app.server as unknown as TlsServer).setSecureContext(next);
-        return { notAfter: new X509Certificate(next.cert).validTo };
-      },
+      reloadTls: () => tls.reload(app.server as unknown as TlsServer),
       close: () =>
         (closing ??= (async () => {
           const stopped = app.close();

@@ -20,6 +20,7 @@ import { checkCidr, isPrivateIpv4Range, parseIpv4Cidr } from "../components/flee
 import { POOL_NAME_PATTERN } from "../components/fleet/naming";
 import { DOCKER_PLAIN_PORT, DOCKER_TLS_PORT, SSH_PORT } from "../components/ingress";
 import { SERVICE_HTTPS_PORT } from "../cloud-init/service-host";
+import { ORIGIN_CA_VALIDITY_DAYS, type OriginCaValidityDays } from "../components/dns/origin-ca-certificate";
 import { digitaloceanVpcRangeProblem } from "../components/digitalocean/vpc-range";
 import { DEFAULT_ROLLOUT_WAVES } from "../components/post-boot/rollout-waves";
 import type { ProviderName } from "../components/provider";
@@ -167,15 +168,36 @@ const poolSchema = z
 const cloudflareSchema = z
   .object({
     /** Zone id (32 hex characters, Cloudflare dashboard -> Overview). Required. */
-    zoneId: z.string().regex(/^[0-9a-f]{32}$/, "must be the 32-character hex zone id from the Cloudflare dashboard"),
+    zoneId: z
+      .string({ required_error: "is required with any sandfleet:cloudflare setting (records, originCertificate); set the zone's id from the Cloudflare dashboard (Overview), or remove sandfleet:cloudflare" })
+      .regex(/^[0-9a-f]{32}$/, "must be the 32-character hex zone id from the Cloudflare dashboard"),
     /** The zone's domain, e.g. `example.com`. Required. */
-    domain: z.string().regex(DNS_NAME, "must be a lower-case domain name such as example.com"),
+    domain: z
+      .string({ required_error: "is required with any sandfleet:cloudflare setting (records, originCertificate); set the zone's domain, e.g. example.com, or remove sandfleet:cloudflare" })
+      .regex(DNS_NAME, "must be a lower-case domain name such as example.com"),
     /** Record name of the platform inside the domain (`@` = apex). @default `sandfleet-<stack>` */
     platformRecord: z.string().regex(DNS_RECORD, "must be a DNS name relative to the domain (e.g. sandbox) or @").optional(),
     /** Proxy the platform record through Cloudflare (HTTP(S) only). @default false */
     proxied: bool(false),
     /** Also create `ws-<pool>-<n>.<stack>.<domain>` records for workspace servers. @default false */
     workspaceRecords: bool(false),
+    /**
+     * A Cloudflare Origin CA certificate for the proxied platform name, served by the sandbox service to handshakes
+     * with that name as SNI, so the zone's SSL mode can be Full (strict) (docs/service-host.md). Opt-in: the API
+     * token then also needs Zone -> SSL and Certificates -> Edit. Needs `proxied: true` and the service.
+     * @default { enabled: false, validityDays: 365 }
+     */
+    originCertificate: z
+      .object({
+        /** @default false */
+        enabled: bool(false),
+        /** Days Cloudflare makes it valid; renewed on `pulumi up` inside the tls.renewWithinDays window. @default 365 */
+        validityDays: int(1, 5475, `use one of ${ORIGIN_CA_VALIDITY_DAYS.join(", ")} (the validities Cloudflare's Origin CA issues)`)
+          .refine((days) => (ORIGIN_CA_VALIDITY_DAYS as readonly number[]).includes(days), `must be one of ${ORIGIN_CA_VALIDITY_DAYS.join(", ")} days (the validities Cloudflare's Origin CA issues); e.g. 365`)
+          .default(365),
+      })
+      .strict()
+      .default({}),
     /** @default 300 */
     ttl: int(60, 86400, "use 60 to 86400 seconds").default(300),
   })
@@ -531,6 +553,15 @@ function crossFieldRules(c: RawParsed, ctx: z.RefinementCtx, registry: ProviderR
   if (c.cloudflare?.proxied && !lb.enabled && !c.platform.publicPorts.some((p) => p === 80 || p === 443)) {
     fail(["cloudflare", "proxied"], "proxies only HTTP(S), but the platform serves neither 80 nor 443; enable platform.loadBalancer or add 80/443 to platform.publicPorts, or set proxied: false");
   }
+  if (c.cloudflare?.originCertificate.enabled) {
+    const path = ["cloudflare", "originCertificate", "enabled"];
+    if (!c.cloudflare.proxied) {
+      fail(path, "is true but cloudflare.proxied is false: only Cloudflare trusts an Origin CA certificate, so clients reaching the platform by its name directly could not verify it; set cloudflare.proxied: true (then the zone's SSL mode Full (strict)), or originCertificate.enabled: false (clients verify serviceCaCert)");
+    }
+    if (!c.service.enabled) {
+      fail(path, "is true but sandfleet:service.enabled is false: the sandbox service is what serves the certificate; set service.enabled: true, or originCertificate.enabled: false");
+    }
+  }
 }
 
 export type ProviderConfigs = Partial<Record<ProviderName, Record<string, unknown>>>;
@@ -571,7 +602,16 @@ export interface StackConfig {
   adminCidrs: string[];
   sshPublicKeys: string[];
   deployKey?: { privateKey: string; publicKey: string };
-  cloudflare?: { zoneId: string; domain: string; platformRecord: string; proxied: boolean; workspaceRecords: boolean; ttl: number };
+  cloudflare?: {
+    zoneId: string;
+    domain: string;
+    platformRecord: string;
+    proxied: boolean;
+    workspaceRecords: boolean;
+    ttl: number;
+    /** The Origin CA certificate for Full (strict) (docs/service-host.md). */
+    originCertificate: { enabled: boolean; validityDays: OriginCaValidityDays };
+  };
   ssh: {
     bastion?: { host: string; port: number; user: string; privateKey?: string; hostKey?: string; reachesPrivateNetwork: boolean };
   };
@@ -705,7 +745,13 @@ export function parseStackConfig(raw: Record<string, unknown>, stackName: string
       ? { deployKey: { privateKey: c.deployPrivateKey, publicKey: c.deployPublicKey.trim() } }
       : {}),
     ...(c.cloudflare
-      ? { cloudflare: { ...c.cloudflare, platformRecord: c.cloudflare.platformRecord ?? `sandfleet-${stackName}` } }
+      ? {
+          cloudflare: {
+            ...c.cloudflare,
+            platformRecord: c.cloudflare.platformRecord ?? `sandfleet-${stackName}`,
+            originCertificate: { ...c.cloudflare.originCertificate, validityDays: c.cloudflare.originCertificate.validityDays as OriginCaValidityDays },
+          },
+        }
       : {}),
     ssh: c.ssh.bastion ? { bastion: { ...c.ssh.bastion, ...(c.ssh.bastion.hostKey ? { hostKey: c.ssh.bastion.hostKey.trim() } : {}) } } : {},
     docker: c.docker,

@@ -14,9 +14,11 @@
 # Nothing is fetched from any network: Node and the service come from the deploy.
 # Success: the last line of stdout is
 #   SANDFLEET_SERVICE_OK {"node":"v24.22.3","bundle":"<digest>","unit":"active","health":"ok","action":"restarted"}
-# Restart or reload: when everything but the TLS certificate and key is as the last successful install left it
-# (same bundle, Node, units, config) and the unit runs, the service is reloaded (SIGHUP: it re-reads its
-# certificate and key) instead of restarted, so a renewed certificate (components/tls/renewal.ts) ends no lease.
+# Restart or reload: when everything but the TLS certificates and keys (/etc/sandfleet-service/tls/: the default
+# pair and those served by SNI, e.g. the Cloudflare Origin CA one) is as the last successful install left it (same
+# bundle, Node, units, config) and the unit runs, the service is reloaded (SIGHUP: it re-reads every pair) instead
+# of restarted, so a renewed certificate (components/tls/renewal.ts) ends no lease. A file in tls/ that the file set
+# no longer holds (a name dropped from the config) is removed: no stale private key stays on the host.
 #
 # Environment overrides, for tests only (real hosts need none of them):
 #   SANDFLEET_SERVICE_HEALTH_TIMEOUT  seconds to wait for https://127.0.0.1:443/healthz (default: 90)
@@ -98,6 +100,7 @@ mv -Tf /opt/sandfleet/service/current.tmp /opt/sandfleet/service/current
 # --- 5. Units, config, TLS, the key's hash: from stdin ------------------------------------------------
 count=0
 restart_inputs="bundle $bundle_digest node $node_version"
+written_tls=" "
 while read -r kind path mode owner content; do
   [ -n "$kind" ] || continue
   [ "$kind" = "sandfleet-file" ] || die "stdin line $((count + 1)) does not start with sandfleet-file"
@@ -110,13 +113,20 @@ while read -r kind path mode owner content; do
   chmod "$mode" "$path.tmp"
   mv -f "$path.tmp" "$path"
   case "$path" in
-    /etc/sandfleet-service/tls/*) ;; # taken up by a reload
+    /etc/sandfleet-service/tls/*) written_tls="$written_tls$path " ;; # taken up by a reload
     *) restart_inputs="$restart_inputs
 $path $mode $owner $(printf '%s' "$content" | sha256sum | cut -d' ' -f1)" ;;
   esac
   count=$((count + 1))
 done
 [ "$count" -gt 0 ] || die "stdin held no sandfleet-file lines"
+for f in /etc/sandfleet-service/tls/*; do
+  [ -f "$f" ] || continue
+  case "$written_tls" in
+    *" $f "*) ;;
+    *) log "removing $f (no longer in the file set)"; rm -f "$f" ;;
+  esac
+done
 chmod 0750 /etc/sandfleet-service /etc/sandfleet-service/tls
 chgrp sandfleet-service /etc/sandfleet-service /etc/sandfleet-service/tls
 
@@ -147,13 +157,14 @@ timeout=${SANDFLEET_SERVICE_HEALTH_TIMEOUT:-90}
 deadline=$(( $(date +%s) + timeout ))
 health=""
 # With the shipped Node itself (no curl needed). Loopback to itself: this asks whether it answers, and with the
-# certificate just installed (a reload takes a moment), not who it is: the chain is not verified here (clients
-# verify it against the CA the stack outputs).
-probe='const want=new (require("crypto").X509Certificate)(require("fs").readFileSync(process.argv[1])).fingerprint256;require("https").get({host:"127.0.0.1",port:443,path:"/healthz",rejectUnauthorized:false,timeout:5000,agent:false},r=>{const served=r.socket.getPeerCertificate().fingerprint256;let b="";r.on("data",c=>b+=c);r.on("end",()=>{process.stdout.write(b);process.exit(r.statusCode===200&&served===want?0:1)})}).on("error",()=>process.exit(1)).on("timeout",function(){this.destroy()})'
-until health=$("$node_dir/bin/node" -e "$probe" /etc/sandfleet-service/tls/cert.pem 2>/dev/null); do
+# certificates just installed (a reload takes a moment), not who it is: the chain is not verified here (clients
+# verify it against the CA the stack outputs; Cloudflare verifies the Origin CA one). Every pair of the config's
+# tls section is checked on its listen port (443): the default one without SNI, each tls.byServerName one with its name as SNI.
+probe='const fs=require("fs"),https=require("https"),{X509Certificate}=require("crypto");const config=JSON.parse(fs.readFileSync(process.argv[1],"utf8")),tls=config.tls;let body="";const check=t=>new Promise((ok,no)=>{const want=new X509Certificate(fs.readFileSync(t.certFile)).fingerprint256;https.get({host:"127.0.0.1",port:config.listen.port,path:"/healthz",servername:t.serverName,rejectUnauthorized:false,timeout:5000,agent:false},r=>{const served=r.socket.getPeerCertificate().fingerprint256;let b="";r.on("data",c=>b+=c);r.on("end",()=>{body=body||b;r.statusCode===200&&served===want?ok():no()})}).on("error",no).on("timeout",function(){this.destroy()})});Promise.all([tls,...(tls.byServerName||[])].map(check)).then(()=>{process.stdout.write(body);process.exit(0)},()=>process.exit(1))'
+until health=$("$node_dir/bin/node" -e "$probe" /etc/sandfleet-service/config.json 2>/dev/null); do
   if [ "$(date +%s)" -ge "$deadline" ]; then
     journalctl -u sandfleet-service.service --since "$since" -n 40 --no-pager >&2 || true
-    die "the service did not answer https://127.0.0.1:443/healthz with the installed certificate within ${timeout}s (its journal is above)"
+    die "the service did not answer https://127.0.0.1:443/healthz with the installed certificates within ${timeout}s (its journal is above)"
   fi
   sleep 1
 done

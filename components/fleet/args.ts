@@ -6,6 +6,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import type { DockerHostSettings } from "../../cloud-init/types";
 import type { JumpHost } from "../post-boot/ssh-connection";
 import type { FleetProvider, ProtectionOptions, ProviderName } from "../provider";
+import type { OriginCaValidityDays } from "../dns/origin-ca-certificate";
 import type { NodeTarball } from "../service/node-runtime";
 import type { ServiceBundle } from "../service/service-bundle";
 
@@ -78,6 +79,12 @@ export interface CloudflareOptions {
   readonly workspaceRecords?: boolean;
   /** @default 300 */
   readonly ttl?: number;
+  /**
+   * A Cloudflare Origin CA certificate for the proxied platform record, served by the sandbox service by SNI, so the
+   * zone can use SSL mode Full (strict) (docs/service-host.md). Validated by the stack config: proxied, service on.
+   * @default disabled
+   */
+  readonly originCertificate?: { readonly enabled: boolean; readonly validityDays: OriginCaValidityDays };
 }
 
 export interface SandboxFleetArgs {

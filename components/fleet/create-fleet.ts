@@ -341,6 +341,10 @@ export function createSandboxFleet(name: string, args: SandboxFleetArgs, parent:
           publicHost: platformDnsNameValue ?? platform.loadBalancerIp ?? platform.publicAddress,
           addresses: [platform.publicAddress, platform.loadBalancerIp ?? pulumi.output<string | undefined>(undefined), platform.privateIp],
           dnsNames: [platformDnsNameValue],
+          // Full (strict): Cloudflare's Origin CA certificate for the proxied name, served to Cloudflare by SNI.
+          ...(args.cloudflare?.originCertificate?.enabled && platformDnsNameValue
+            ? { originCertificate: { hostname: platformDnsNameValue, validityDays: args.cloudflare.originCertificate.validityDays } }
+            : {}),
           validityHours: args.tls?.validityHours,
           epoch: args.tls?.epoch,
           renewWithinDays: args.tls?.renewWithinDays,

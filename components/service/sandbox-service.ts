@@ -12,7 +12,9 @@
  * HTTPS certificate: issued by a CA of the stack's own (`serviceCaCertPem` output; clients trust it with
  * `curl --cacert`), with every address clients may use as SANs (stable IP, load balancer IP, DNS name).
  * With a proxied Cloudflare record, browsers and clients see Cloudflare's public certificate on the edge
- * (docs/service-host.md).
+ * (docs/service-host.md); with `originCertificate` the service also holds a Cloudflare Origin CA certificate for
+ * the DNS name, served only to handshakes with that name as SNI (Cloudflare's), so the zone can use *Full (strict)*,
+ * while every other handshake (an IP address, no SNI) still gets the stack-CA leaf `serviceCaCert` verifies.
  */
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
@@ -28,6 +30,7 @@ import {
   serviceHostFileSet,
   serviceInstallCommand,
 } from "../../cloud-init/service-host";
+import { issueOriginCaCertificate, type OriginCaValidityDays } from "../dns/origin-ca-certificate";
 import { dockerTlsProfile } from "../tls/profile";
 import { leafGeneration } from "../tls/renewal";
 import { createStackCa, issueStackLeaf } from "../tls/stack-ca";
@@ -68,6 +71,11 @@ export interface SandboxServiceArgs {
    * publishes it on 127.0.0.1:<port>. Only the `url` output changes (127.0.0.1 is a SAN of every service cert).
    */
   readonly publishedAt?: pulumi.Input<{ host: string; port: number } | undefined>;
+  /**
+   * A Cloudflare Origin CA certificate for `hostname` (the proxied platform record), served by SNI next to the
+   * stack-CA leaf (`sandfleet:cloudflare.originCertificate`; components/dns/origin-ca-certificate.ts). @default none
+   */
+  readonly originCertificate?: { readonly hostname: string; readonly validityDays: OriginCaValidityDays };
   /** Values whose change re-installs the service besides its own digests: the platform server's id. @default [] */
   readonly triggers?: pulumi.Input<string>[];
   /** What must have happened first: the registry delivery (the service starts only with a registry). */
@@ -86,6 +94,8 @@ export class SandboxService extends pulumi.ComponentResource {
   public readonly apiKey: pulumi.Output<string>;
   /** The CA clients trust for the service's certificate. */
   public readonly caCertPem: pulumi.Output<string>;
+  /** When `originCertificate` is set: when Cloudflare's Origin CA certificate expires (it renews on `pulumi up`). */
+  public readonly originCertExpiresOn?: pulumi.Output<string>;
   public readonly install: command.remote.Command;
   /** The install script's success report (Node version, bundle digest, unit state). */
   public readonly report: pulumi.Output<{ ok: true; [key: string]: unknown } | undefined>;
@@ -121,8 +131,21 @@ export class SandboxService extends pulumi.ComponentResource {
     const secretPart = new random.RandomPassword(`${name}-initial-key`, { length: 43, special: false }, { parent, additionalSecretOutputs: ["result"] });
     this.apiKey = pulumi.secret(secretPart.result.apply(serviceApiKey));
 
+    // Cloudflare's Origin CA certificate for the proxied name, renewed with the same epoch and window as the leaf.
+    const origin = args.originCertificate
+      ? issueOriginCaCertificate(
+          `${name}-origin`,
+          { hostname: args.originCertificate.hostname, validityDays: args.originCertificate.validityDays, epoch: args.epoch, renewWithinDays: args.renewWithinDays },
+          parent,
+        )
+      : undefined;
+    const originPair = origin
+      ? pulumi.all([origin.certPem, origin.keyPem]).apply(([certPem, keyPem]) => [{ serverName: args.originCertificate!.hostname, certPem, keyPem }])
+      : pulumi.output([] as { serverName: string; certPem: string; keyPem: string }[]);
+    this.originCertExpiresOn = origin?.expiresOn;
+
     const fileSet = pulumi.secret(
-      pulumi.all([leaf.certPem, ca.certPem, leaf.keyPem, this.apiKey]).apply(([certPem, caPem, keyPem, key]) =>
+      pulumi.all([leaf.certPem, ca.certPem, leaf.keyPem, this.apiKey, originPair]).apply(([certPem, caPem, keyPem, key, tlsByServerName]) =>
         serviceHostFileSet({
           nodeVersion: args.node.version,
           nodeIntegrity: args.node.integrity,
@@ -131,6 +154,7 @@ export class SandboxService extends pulumi.ComponentResource {
           dataVolumeMount: args.dataVolumeMount,
           // The chain, so clients that trust the CA need nothing else.
           tls: { certPem: `${certPem.trim()}\n${caPem.trim()}\n`, keyPem },
+          tlsByServerName,
           initialApiKeySha256: serviceApiKeyHash(key),
           pool: { ...(args.pool ?? {}) },
         }),
@@ -168,6 +192,6 @@ export class SandboxService extends pulumi.ComponentResource {
     this.url = pulumi
       .all([args.publicHost, args.publishedAt])
       .apply(([host, published]) => (published ? serviceUrl(published.host, published.port) : serviceUrl(host)));
-    this.registerOutputs({ url: this.url, apiKey: this.apiKey, caCertPem: this.caCertPem, install: this.install, report: this.report });
+    this.registerOutputs({ url: this.url, apiKey: this.apiKey, caCertPem: this.caCertPem, originCertExpiresOn: this.originCertExpiresOn, install: this.install, report: this.report });
   }
 }

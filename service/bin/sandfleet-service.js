@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // sandfleet-service --config FILE: the sandbox service's process (what the platform's systemd unit runs).
-// SIGHUP re-reads the TLS certificate and key and the registry file; SIGTERM/SIGINT close gracefully (leases ended, sandboxes destroyed), exit 0.
+// SIGHUP re-reads the TLS certificates and keys (the default one and those chosen by SNI) and the registry file; SIGTERM/SIGINT close gracefully (leases ended, sandboxes destroyed), exit 0.
 // The sources are TypeScript; tsx compiles them on the fly (no build step on the platform).
 "use strict";
 require("tsx/cjs");
@@ -26,7 +26,9 @@ const log = (line) => process.stderr.write(`sandfleet-service: ${line}\n`);
   process.on("SIGHUP", () => {
     // The certificate first (a renewed one is installed, then the unit reloaded): synchronous, never fatal.
     try {
-      log(`tls reloaded: certificate valid until ${service.reloadTls().notAfter}`);
+      const tls = service.reloadTls();
+      const named = Object.entries(tls.byServerName).map(([name, notAfter]) => `, ${name}: until ${notAfter}`).join("");
+      log(`tls reloaded: certificate valid until ${tls.notAfter}${named}`);
     } catch (err) {
       log(`tls reload failed, keeping the previous certificate: ${err.message}`);
     }

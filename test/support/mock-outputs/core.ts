@@ -1,4 +1,4 @@
-/** Outputs of provider-neutral resources: @pulumi/tls keys and certs, @pulumi/command steps, @pulumi/random. */
+/** Outputs of provider-neutral resources: @pulumi/tls keys and certs, @pulumi/command steps, @pulumi/random, Cloudflare's Origin CA. */
 import type { OutputsFn } from "./index";
 
 const fakePem = (block: string, n: number) =>
@@ -22,6 +22,11 @@ export const outputs: Record<string, OutputsFn> = {
     certPem: fakePem("CERTIFICATE", n),
     validityStartTime: "2026-01-01T00:00:00Z",
     validityEndTime: "2027-01-01T00:00:00Z",
+  }),
+  // Cloudflare signs the CSR it is given; the mock answers with a certificate PEM and the expiry the validity implies.
+  "cloudflare:index/originCaCertificate:OriginCaCertificate": (args, n) => ({
+    certificate: fakePem("CERTIFICATE", n),
+    expiresOn: new Date(Date.UTC(2026, 0, 1) + Number(args.inputs.requestedValidity ?? 5475) * 86_400_000).toISOString(),
   }),
   "command:remote:Command": (args) => ({ stdout: args.inputs.__mockStdout ?? mockedCommandStdout(args.inputs.create), stderr: "" }),
   "command:remote:CopyToRemote": () => ({}),

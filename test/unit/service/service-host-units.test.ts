@@ -123,3 +123,46 @@ describe("the file set on the install script's stdin", () => {
     expect(serviceInstallCommand(config, false)).not.toContain(key);
   });
 });
+
+describe("a certificate served by SNI (the Cloudflare Origin CA one)", () => {
+  const origin = { serverName: "sandbox.example.com", certPem: "-----BEGIN CERTIFICATE-----\nORIGIN\n-----END CERTIFICATE-----", keyPem: "-----BEGIN PRIVATE KEY-----\nORIGINKEY\n-----END PRIVATE KEY-----" };
+  const withOrigin = serviceHostFiles({ ...config, tlsByServerName: [origin] });
+  const at = (path: string) => withOrigin.find((f) => f.path === path);
+
+  it("is written under tls/ next to the default pair (a change of it alone is a reload), its key for the service's group only", () => {
+    expect(at("/etc/sandfleet-service/tls/sandbox.example.com.cert.pem")).toMatchObject({ mode: "0444", owner: "root:root", content: `${origin.certPem}\n` });
+    expect(at("/etc/sandfleet-service/tls/sandbox.example.com.key.pem")).toMatchObject({ mode: "0440", owner: "root:sandfleet-service" });
+    expect(withOrigin.filter((f) => f.content.includes("ORIGINKEY")).map((f) => f.path)).toEqual(["/etc/sandfleet-service/tls/sandbox.example.com.key.pem"]);
+    // Everything else is as without it, but the config: one more file pair, the same units.
+    expect(withOrigin.filter((f) => f.path.startsWith("/etc/systemd/")).map((f) => f.content)).toEqual(units.map((u) => u.content));
+  });
+
+  it("is named in the config by exactly the paths the file set writes, and the service's schema accepts it", () => {
+    const parsed = parseServiceConfig(JSON.parse(at("/etc/sandfleet-service/config.json")!.content));
+    expect(parsed.tls.byServerName).toEqual([{ serverName: "sandbox.example.com", certFile: "/etc/sandfleet-service/tls/sandbox.example.com.cert.pem", keyFile: "/etc/sandfleet-service/tls/sandbox.example.com.key.pem" }]);
+    const written = new Set(withOrigin.map((f) => f.path));
+    for (const pair of [parsed.tls, ...parsed.tls.byServerName]) {
+      expect(written.has(pair.certFile) && written.has(pair.keyFile), pair.certFile).toBe(true);
+    }
+  });
+
+  it("refuses a name that is no lower-case DNS name (it becomes a path), a name twice, or no PEM, naming the field", () => {
+    expect(() => serviceHostFiles({ ...config, tlsByServerName: [{ ...origin, serverName: "../../etc/passwd" }] })).toThrow("service.tlsByServerName.0.serverName");
+    expect(() => serviceHostFiles({ ...config, tlsByServerName: [{ ...origin, serverName: "203.0.113.7" }] })).toThrow("lower-case DNS name");
+    expect(() => serviceHostFiles({ ...config, tlsByServerName: [origin, origin] })).toThrow("service.tlsByServerName.1.serverName");
+    expect(() => serviceHostFiles({ ...config, tlsByServerName: [{ ...origin, keyPem: "nope" }] })).toThrow("service.tlsByServerName.0.keyPem");
+  });
+});
+
+describe("the service config's tls.byServerName", () => {
+  const base = { tls: { certFile: "/t/c.pem", keyFile: "/t/k.pem" }, registryFile: "/r.json", dataDir: "/d", listen: {} };
+  it("refuses an IP address, a duplicate and a relative path, naming the key and the fix", () => {
+    const entry = { serverName: "sandbox.example.com", certFile: "/t/o.pem", keyFile: "/t/ok.pem" };
+    expect(() => parseServiceConfig({ ...base, tls: { ...base.tls, byServerName: [{ ...entry, serverName: "203.0.113.7" }] } })).toThrow(
+      /tls\.byServerName\.0\.serverName: must be a lower-case DNS name .*never IP addresses/,
+    );
+    expect(() => parseServiceConfig({ ...base, tls: { ...base.tls, byServerName: [entry, entry] } })).toThrow(/tls\.byServerName\.1\.serverName: "sandbox\.example\.com" appears twice/);
+    expect(() => parseServiceConfig({ ...base, tls: { ...base.tls, byServerName: [{ ...entry, keyFile: "k.pem" }] } })).toThrow(/tls\.byServerName\.0\.keyFile: must be an absolute path/);
+    expect(parseServiceConfig(base).tls.byServerName).toEqual([]);
+  });
+});
