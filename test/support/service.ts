@@ -36,6 +36,8 @@ export interface ServiceProcess {
   restart(): Promise<void>;
   /** Removes the temp directory (after stop()). */
   cleanup(): void;
+  /** Where each `sniCertificates` pair was written (the config's `tls.byServerName`), by server name. */
+  sniFiles: Record<string, { certFile: string; keyFile: string }>;
 }
 
 export interface ServiceProcessOptions {
@@ -45,6 +47,8 @@ export interface ServiceProcessOptions {
   registry?: EndpointRegistry;
   /** The CA and server certificate (it must cover 127.0.0.1) when there are no test daemons to take them from. */
   serverTls?: { tls: LocalDockerTls; serverName: string };
+  /** Certificates served only to their SNI name (config `tls.byServerName`), e.g. a stand-in for Cloudflare's Origin CA one. */
+  sniCertificates?: { serverName: string; certPem: string; keyPem: string }[];
 }
 
 export async function startServiceProcess(daemons: TestDaemon[], options: ServiceProcessOptions = {}): Promise<ServiceProcess> {
@@ -56,10 +60,20 @@ export async function startServiceProcess(daemons: TestDaemon[], options: Servic
   writeFileSync(files.key, server.keyPem, { mode: 0o600 });
   writeFileSync(files.ca, tls.ca.certPem);
   writeFileSync(files.registry, JSON.stringify(options.registry ?? testRegistry(daemons, options.endpoints ?? [])), { mode: 0o600 });
+  const sniFiles: ServiceProcess["sniFiles"] = {};
+  for (const pair of options.sniCertificates ?? []) {
+    sniFiles[pair.serverName] = { certFile: join(dir, `${pair.serverName}.cert.pem`), keyFile: join(dir, `${pair.serverName}.key.pem`) };
+    writeFileSync(sniFiles[pair.serverName]!.certFile, pair.certPem);
+    writeFileSync(sniFiles[pair.serverName]!.keyFile, pair.keyPem, { mode: 0o600 });
+  }
   const key = API_KEY_PREFIX + randomBytes(32).toString("base64url");
   const config: ServiceConfigInput = {
     listen: { host: "127.0.0.1", port: 0 },
-    tls: { certFile: files.cert, keyFile: files.key },
+    tls: {
+      certFile: files.cert,
+      keyFile: files.key,
+      ...(options.sniCertificates ? { byServerName: Object.entries(sniFiles).map(([serverName, f]) => ({ serverName, ...f })) } : {}),
+    },
     registryFile: files.registry,
     dataDir: join(dir, "data"),
     bootstrapKeys: [{ name: "test-admin", sha256: hashApiKey(key) }],
@@ -124,5 +138,6 @@ export async function startServiceProcess(daemons: TestDaemon[], options: Servic
       await launch();
     },
     cleanup: () => rmSync(dir, { recursive: true, force: true }),
+    sniFiles,
   };
 }
