@@ -20,7 +20,7 @@ import { checkCidr, isPrivateIpv4Range, parseIpv4Cidr } from "../components/flee
 import { POOL_NAME_PATTERN } from "../components/fleet/naming";
 import { DOCKER_PLAIN_PORT, DOCKER_TLS_PORT, SSH_PORT } from "../components/ingress";
 import { SERVICE_HTTPS_PORT } from "../cloud-init/service-host";
-import { ORIGIN_CA_VALIDITY_DAYS, type OriginCaValidityDays } from "../components/dns/origin-ca-certificate";
+import { ORIGIN_CA_VALIDITY_DAYS, type OriginCaValidityDays } from "../components/dns/origin-ca-validity";
 import { digitaloceanVpcRangeProblem } from "../components/digitalocean/vpc-range";
 import { DEFAULT_ROLLOUT_WAVES } from "../components/post-boot/rollout-waves";
 import type { ProviderName } from "../components/provider";

@@ -15,29 +15,20 @@
 import * as cloudflare from "@pulumi/cloudflare";
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
-import { DEFAULT_RENEW_WITHIN_DAYS, leafGeneration } from "../tls/renewal";
+import { leafGeneration } from "../tls/renewal";
 import { dockerTlsProfile } from "../tls/profile";
 import { tlsKeyArgs } from "../tls/stack-ca";
-
-/** What Cloudflare's API accepts as `requested_validity`, in days. */
-export const ORIGIN_CA_VALIDITY_DAYS = [7, 30, 90, 365, 730, 1095, 5475] as const;
-export type OriginCaValidityDays = (typeof ORIGIN_CA_VALIDITY_DAYS)[number];
+import { originCaRenewWithinDays, type OriginCaValidityDays } from "./origin-ca-validity";
 
 export interface OriginCaCertificateArgs {
   /** The proxied DNS name, e.g. `sandbox.example.com`: the certificate's only hostname. */
   readonly hostname: string;
-  /** Days the certificate is valid (one of {@link ORIGIN_CA_VALIDITY_DAYS}). */
+  /** Days the certificate is valid (one of ORIGIN_CA_VALIDITY_DAYS, origin-ca-validity.ts). */
   readonly validityDays: OriginCaValidityDays;
   /** `sandfleet:tls.epoch`: a bump re-issues this certificate too. @default 0 */
   readonly epoch?: number;
   /** Renew with fewer days than this left (`sandfleet:tls.renewWithinDays`), at most a third of the validity. @default 30 */
   readonly renewWithinDays?: number;
-}
-
-/** Renewal window of an Origin CA certificate: the stack's, but never a third of its validity or more (7 days: 2). */
-export function originCaRenewWithinDays(validityDays: number, stackRenewWithinDays: number | undefined): number {
-  const third = Math.floor(validityDays / 3);
-  return Math.min(stackRenewWithinDays ?? DEFAULT_RENEW_WITHIN_DAYS, third);
 }
 
 /** Key `${name}-key`, request `${name}-csr` and Cloudflare certificate `${name}`, children of `parent`. */

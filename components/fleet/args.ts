@@ -6,7 +6,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import type { DockerHostSettings } from "../../cloud-init/types";
 import type { JumpHost } from "../post-boot/ssh-connection";
 import type { FleetProvider, ProtectionOptions, ProviderName } from "../provider";
-import type { OriginCaValidityDays } from "../dns/origin-ca-certificate";
+import type { OriginCaValidityDays } from "../dns/origin-ca-validity";
 import type { NodeTarball } from "../service/node-runtime";
 import type { ServiceBundle } from "../service/service-bundle";
 

@@ -30,7 +30,8 @@ import {
   serviceHostFileSet,
   serviceInstallCommand,
 } from "../../cloud-init/service-host";
-import { issueOriginCaCertificate, type OriginCaValidityDays } from "../dns/origin-ca-certificate";
+import { issueOriginCaCertificate } from "../dns/origin-ca-certificate";
+import type { OriginCaValidityDays } from "../dns/origin-ca-validity";
 import { dockerTlsProfile } from "../tls/profile";
 import { leafGeneration } from "../tls/renewal";
 import { createStackCa, issueStackLeaf } from "../tls/stack-ca";

@@ -10,7 +10,7 @@ import { beforeAll, describe, expect, it, vi } from "vitest";
 import { runProgram, stackFileConfig, type ProgramRun } from "./support/run-program";
 import { secretValue, unwrapSecret } from "../../support/secret-inputs";
 import { parseServiceConfig } from "../../../service/config";
-import { originCaRenewWithinDays } from "../../../components/dns/origin-ca-certificate";
+import { originCaRenewWithinDays } from "../../../components/dns/origin-ca-validity";
 import { parseStackConfig, StackConfigError } from "../../../stacks/config";
 
 const ORIGIN_TYPE = "cloudflare:index/originCaCertificate:OriginCaCertificate";
