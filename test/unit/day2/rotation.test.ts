@@ -22,7 +22,9 @@ const prodWithEpoch = (epoch: number) => ({
 const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
 const byName = (run: UpdateRun) => new Map(run.mocks.resources.map((r) => [r.name, r]));
 /** Resources whose lifecycle is the server's own: nothing of these may change when certificates rotate. */
-const isInfrastructure = (r: UpdateResource) => !r.type.startsWith("tls:") && !r.type.startsWith("command:");
+// Certificates are not infrastructure: the Cloudflare Origin CA one (prod's Full (strict)) rotates with the epoch too.
+const ORIGIN_CA_CERT = "cloudflare:index/originCaCertificate:OriginCaCertificate";
+const isInfrastructure = (r: UpdateResource) => !r.type.startsWith("tls:") && !r.type.startsWith("command:") && r.type !== ORIGIN_CA_CERT;
 
 describe("rotating the Docker TLS certificates by bumping sandfleet:tls.epoch", () => {
   let before: UpdateRun;
@@ -108,6 +110,13 @@ describe("rotating the Docker TLS certificates by bumping sandfleet:tls.epoch", 
       expect(same.inputs, resource.name).toEqual(resource.inputs);
       expect(same.options, resource.name).toEqual(resource.options);
     }
+  });
+
+  it("re-issues the Cloudflare Origin CA certificate from a new CSR with the new epoch, for the same name", () => {
+    const [b, a] = [before, after].map((run) => run.mocks.resources.find((r) => r.type === ORIGIN_CA_CERT)!);
+    expect(a!.inputs.csr).not.toEqual(b!.inputs.csr);
+    expect(a!.inputs.hostnames).toEqual(b!.inputs.hostnames);
+    expect(after.mocks.named("sandfleet-prod-service-origin-csr").inputs.subject.organizationalUnit).toMatch(/^epoch-2\./);
   });
 
   it("changes the registry's client certificate and key, and nothing else in it", () => {
