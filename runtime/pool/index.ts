@@ -5,6 +5,7 @@ export type { PoolStatus, EndpointStatus, InventoryEntry, RegistryStatus } from 
 export type { RegistryUpdateResult } from "./registry-update";
 export { Sandbox } from "./sandbox";
 export type { LeaseState } from "./sandbox";
+export type { EgressDeniedListener } from "./egress-denial-watch";
 export type { PoolOptions, PlacementOptions, PlacementMode, CircuitBreakerOptions } from "./options";
 export { ENV_OPTIONS, resolvePoolOptions } from "./options";
 export type { PlacementStrategy, EndpointState } from "./placement";

@@ -26,6 +26,8 @@ export class LeaseTracker {
     private readonly metrics: PoolMetrics,
     private readonly removal: SandboxRemoval,
     private readonly capacityFreed: () => void,
+    /** Called once per lease, as it ends, with the removal of its container (never rejects). */
+    private readonly leaseEnded: (sandbox: Sandbox, pooled: PooledSandbox, removed: Promise<void>) => void = () => undefined,
   ) {}
 
   get size(): number {
@@ -35,6 +37,11 @@ export class LeaseTracker {
   /** Every leased sandbox. */
   pooled(): PooledSandbox[] {
     return [...this.#leases.values()].map((l) => l.pooled);
+  }
+
+  /** The leased sandboxes on one endpoint. */
+  onEndpoint(entry: PooledSandbox["entry"]): Sandbox[] {
+    return [...this.#leases].filter(([, lease]) => lease.pooled.entry === entry).map(([sandbox]) => sandbox);
   }
 
   /** Moves a sandbox (idle or freshly created) into a lease; synchronous. */
@@ -63,7 +70,7 @@ export class LeaseTracker {
     const lease = this.#leases.get(sandbox);
     if (!lease) return Promise.resolve();
     this.#end(sandbox, lease);
-    void this.removal.remove(lease.pooled.entry, lease.pooled.name, lease.pooled.session);
+    this.leaseEnded(sandbox, lease.pooled, this.removal.remove(lease.pooled.entry, lease.pooled.name, lease.pooled.session));
     return Promise.resolve();
   }
 
@@ -73,7 +80,9 @@ export class LeaseTracker {
     if (!lease || !sandbox.markReclaimed()) return Promise.resolve();
     this.#end(sandbox, lease);
     if (kind === "lease-expired") this.metrics.errors.inc({ endpoint: lease.pooled.entry.id, kind });
-    return this.removal.remove(lease.pooled.entry, lease.pooled.name, lease.pooled.session);
+    const removed = this.removal.remove(lease.pooled.entry, lease.pooled.name, lease.pooled.session);
+    this.leaseEnded(sandbox, lease.pooled, removed);
+    return removed;
   }
 
   /** close(): waits up to graceMs for every lease to be released, then reclaims the rest. */

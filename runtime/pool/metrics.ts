@@ -63,13 +63,13 @@ export class PoolMetrics {
     });
     this.errors = new Counter({
       name: "sandfleet_pool_errors_total",
-      help: "Errors by endpoint and kind (create-failed, ping-failed, acquire-timeout, acquire-failed, lease-expired, destroy-failed, orphan-removed).",
+      help: "Errors by endpoint and kind (create-failed, ping-failed, acquire-timeout, acquire-failed, lease-expired, destroy-failed, orphan-removed, egress-read-failed, egress-listener-failed).",
       labelNames: ["endpoint", "kind"],
       registers: [this.registry],
     });
     this.egressDenied = new Counter({
       name: "sandfleet_pool_egress_denied_total",
-      help: "Requests the workspace hosts' egress proxy refused to sandboxes, by endpoint and profile (counted when a sandbox's denials are read: Sandbox.egressDenials()).",
+      help: "Requests the workspace hosts' egress proxy refused to sandboxes, by endpoint and profile (the pool reads each leased sandbox's denial log every health interval and after its release; each refusal counted once).",
       labelNames: ["endpoint", "profile"],
       registers: [this.registry],
     });

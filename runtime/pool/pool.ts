@@ -8,6 +8,7 @@
  *   lease-tracker: release() or maxLeaseMs ──> sandbox-removal (forget the name, then remove the container)
  * The life of an endpoint:
  *   health pings ──> #onPing: an outage parks, later writes off, its idle sandboxes; an answer runs orphan-reconciler
+ *   and reads the egress denial logs of its leased sandboxes (egress-denial-watch: metrics, onEgressDenied())
  *   live-registry: updates and the watched file; endpoint-retirement: drop removed endpoints, close replaced clients
  * Reporting: pool-status (status(), inventory(), the rows of the gauges).
  *
@@ -18,6 +19,7 @@ import { PoolClosedError } from "../errors";
 import type { Endpoint, EndpointRegistry, RegistryTls } from "../registry/schema";
 import { AcquireOptions, AcquireRequest, validateAcquireRequest } from "./acquire-request";
 import { BackgroundWork } from "./background-work";
+import { EgressDenialWatch, EgressDeniedListener } from "./egress-denial-watch";
 import type { PoolEndpointAccess } from "./endpoint-access";
 import type { EndpointEntry } from "./endpoint-entry";
 import { EndpointRetirement } from "./endpoint-retirement";
@@ -38,6 +40,7 @@ import type { LeaseOwner, Sandbox } from "./sandbox";
 import { SandboxCreator } from "./sandbox-creator";
 import { SandboxRemoval } from "./sandbox-removal";
 import type { PoolEndpointClient, StartSession } from "./session";
+import type { EgressDenial } from "../sandbox/egress-host";
 
 export interface PoolInternals {
   options: ResolvedPoolOptions;
@@ -74,6 +77,7 @@ export class Pool implements LeaseOwner {
   readonly #otherPools: OtherPoolsCounter;
   readonly #registry: LiveRegistry;
   readonly #health: HealthMonitor;
+  readonly #denials: EgressDenialWatch;
   #maintenance: NodeJS.Timeout | undefined;
   #closing: Promise<void> | undefined;
   #isClosing = false;
@@ -103,7 +107,12 @@ export class Pool implements LeaseOwner {
       void removal.remove(pooled.entry, pooled.name, pooled.session);
       refillSoon();
     }));
-    const leases = (this.#leases = new LeaseTracker(this, options.maxLeaseMs, now, metrics, removal, refillSoon));
+    // The profile's egress decides whether a sandbox has a denial log: one narrowed to "none" at run time keeps
+    // its address on the egress network, and what it still tries is refused and logged.
+    const denials = (this.#denials = new EgressDenialWatch(poolId, metrics, background, (s) => options.profiles[s.profile]?.egress.mode !== "none"));
+    const leases = (this.#leases = new LeaseTracker(this, options.maxLeaseMs, now, metrics, removal, refillSoon, (sandbox, pooled, removed) =>
+      denials.finish(sandbox, pooled.entry, removed),
+    ));
     const handOut = (this.#handOut = new HandOut(idle, leases, endpoints, metrics, now, () => this.#refiller.run(), refillSoon, () => this.#refiller.scheduleAfterHandOut()));
     const otherPools = (this.#otherPools = new OtherPoolsCounter(poolId));
     const creator = (this.#creator = new SandboxCreator({
@@ -193,9 +202,19 @@ export class Pool implements LeaseOwner {
     return this.#leases.release(sandbox);
   }
 
-  /** @internal a sandbox read `count` denials it had not seen before. */
-  countEgressDenials(sandbox: Sandbox, count: number): void {
-    this.metrics.egressDenied.inc({ endpoint: sandbox.endpointId, profile: sandbox.profile }, count);
+  /** @internal Sandbox.egressDenials() read the sandbox's denial log. */
+  sawEgressDenials(sandbox: Sandbox, denials: readonly EgressDenial[]): void {
+    this.#denials.record(sandbox, denials);
+  }
+
+  /**
+   * Calls `listener(sandbox, denials)` with each refusal of the workspace hosts' egress proxy to a sandbox of this
+   * pool, once, without anyone reading them: the pool reads the denial log of every leased sandbox with egress on
+   * each health round (healthIntervalMs) and once more after its release, and counts them in
+   * `sandfleet_pool_egress_denied_total`. Returns the function that unsubscribes.
+   */
+  onEgressDenied(listener: EgressDeniedListener): () => void {
+    return this.#denials.subscribe(listener);
   }
 
   /**
@@ -270,13 +289,14 @@ export class Pool implements LeaseOwner {
   /** Runs one health round and the reconciliation it triggers now, instead of waiting for the timers. */
   async checkHealth(): Promise<void> {
     await this.#health.checkAll();
-    await Promise.all(this.#endpoints.all.map((e) => e.reconciling));
+    await Promise.all([...this.#endpoints.all.map((e) => e.reconciling), this.#denials.settled()]);
   }
 
   /**
    * Stops handing out; rejects waiting acquires; destroys idle sandboxes; waits up to closeGraceMs for leased
-   * ones to be released, then destroys them; waits for creates in flight (and destroys what they yield);
-   * closes the Docker clients. Idempotent.
+   * ones to be released, then destroys them; waits for creates in flight (and destroys what they yield) and for
+   * the last reads of released sandboxes' egress denial logs (their onEgressDenied() calls happen before this
+   * resolves); closes the Docker clients. Idempotent.
    */
   close(): Promise<void> {
     if (!this.#closing) {
@@ -314,6 +334,7 @@ export class Pool implements LeaseOwner {
     if (ok) entry.missingImages.clear();
     if (ok && entry.needsReconcile && !this.#isClosing) void this.#reconciler.reconcile(entry);
     if (ok && !this.#isClosing) void this.#background.track(this.#otherPools.refresh(entry));
+    if (ok && !this.#isClosing) this.#denials.poll(this.#leases.onEndpoint(entry));
     if (change === "recovered") this.#refiller.schedule();
   }
 

@@ -14,15 +14,13 @@ export type LeaseState = "leased" | "released" | "reclaimed";
 /** The pool side of a lease (implemented by the pool). */
 export interface LeaseOwner {
   releaseLease(sandbox: Sandbox): Promise<void>;
-  /** Counts denials a sandbox saw for the first time (metrics). */
-  countEgressDenials?(sandbox: Sandbox, count: number): void;
+  /** The result of a read of the sandbox's denial log: the pool counts and announces the lines it had not seen. */
+  sawEgressDenials?(sandbox: Sandbox, denials: readonly EgressDenial[]): void;
 }
 
 export class Sandbox {
   #state: LeaseState = "leased";
   #releasing: Promise<void> | undefined;
-  /** Denials already counted in the metrics. */
-  #denialsCounted = 0;
 
   /** @internal created by the pool only */
   constructor(
@@ -89,14 +87,15 @@ export class Sandbox {
     return this.session.egressPolicy ?? { mode: "none", hosts: [], cidrs: [], ports: [80, 443] };
   }
 
-  /** What the host's egress proxy refused this sandbox so far (host, port, method, time), oldest first. */
+  /**
+   * What the host's egress proxy refused this sandbox so far (host, port, method, time), oldest first. Nobody has to
+   * call this for refusals to be counted: the pool reads the log on each health round and announces new ones
+   * (`pool.onEgressDenied()`); this read shares its count, so nothing is counted twice.
+   */
   async egressDenials(): Promise<EgressDenial[]> {
     this.assertLeased();
     const denials = (await this.session.egressDenials?.()) ?? [];
-    if (denials.length > this.#denialsCounted) {
-      this.owner.countEgressDenials?.(this, denials.length - this.#denialsCounted);
-      this.#denialsCounted = denials.length;
-    }
+    this.owner.sawEgressDenials?.(this, denials);
     return denials;
   }
 
