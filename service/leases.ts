@@ -127,6 +127,11 @@ export class SandboxLeases {
     throw gone(row);
   }
 
+  /** The key that holds or held the sandbox (its lease row outlives the lease); undefined for a name never leased. */
+  holderOf(id: string): string | undefined {
+    return this.#held.get(id)?.keyId ?? this.#row(id)?.key_id;
+  }
+
   info(key: ApiKeyRecord, id: string): SandboxInfo {
     this.sandbox(key, id); // 404 / 410
     return this.#infoOf(this.#row(id)!);

@@ -19,6 +19,7 @@ import { buildServiceApp } from "./app";
 import { parseServiceConfig, ServiceConfig, ServiceConfigInput } from "./config";
 import { ApiKeys } from "./db/api-keys";
 import { AuditLog } from "./db/audit-log";
+import { auditEgressDenials } from "./egress-denial-audit";
 import { openServiceDatabase } from "./db/database";
 import { SandboxLeases } from "./leases";
 import { SqliteWorkspaceStore } from "./db/workspaces";
@@ -78,6 +79,8 @@ export async function startService(input: ServiceConfig | ServiceConfigInput): P
     const leases = new SandboxLeases(pool, db);
     leases.reclaimLeftovers();
     const audit = new AuditLog(db);
+    // Before the first lease, until the pool is closed (its last denial reads happen in close()).
+    auditEgressDenials(pool, leases, audit);
     // Workspaces that were running when the service stopped come back stopped (their containers are removed by
     // the reconcile); the next request starts them. The reconcile's fixes go to the log.
     workspaces = new Workspaces(pool, { store: new SqliteWorkspaceStore(db), idleStopMs: config.workspaces.idleStopMs });

@@ -1,8 +1,11 @@
 /**
  * The audit log: one row per API call (key, sandbox, endpoint, route, status, outcome), written when the answer
- * has been sent, failures and refused keys included. `sandfleet keys` and operators read it with plain SQL.
+ * has been sent, failures and refused keys included; and one row per egress refusal of a leased sandbox, written
+ * when the pool sees it (egress-denial-audit.ts), whether or not anyone asked. `sandfleet keys` and operators
+ * read it with plain SQL.
  */
 import type { DatabaseSync, StatementSync } from "node:sqlite";
+import type { EgressDenial } from "../../runtime/index";
 
 export interface AuditEntry {
   keyId: string | undefined;
@@ -29,6 +32,28 @@ export class AuditLog {
 
   record(entry: AuditEntry, at = Date.now()): void {
     this.#insert.run(at, entry.keyId ?? null, entry.sandboxId ?? null, entry.workspaceId ?? null, entry.endpointId ?? null, entry.method, entry.route, entry.status, entry.outcome, entry.durationMs);
+  }
+
+  /**
+   * One row per refusal of the host's egress proxy (method EGRESS, route "egress-denied <host>:<port>", status 403,
+   * outcome "denied"), at the time the host logged it, under the key that holds (or held) the sandbox.
+   */
+  recordEgressDenials(keyId: string | undefined, sandbox: { name: string; endpointId: string }, denials: readonly EgressDenial[]): void {
+    for (const denial of denials) {
+      this.record(
+        {
+          keyId,
+          sandboxId: sandbox.name,
+          endpointId: sandbox.endpointId,
+          method: "EGRESS",
+          route: `egress-denied ${denial.host}:${denial.port}`,
+          status: 403,
+          outcome: "denied",
+          durationMs: 0,
+        },
+        Date.parse(denial.time) || Date.now(),
+      );
+    }
   }
 
   /** Latest entries first. */

@@ -1,10 +1,11 @@
 /**
  * A sandbox's egress (docs/egress.md): read its policy and what its host's proxy refused, or replace the policy of
- * the running sandbox. The change itself is an audit row (PUT .../egress with its outcome); each refusal the service
- * reads for the first time becomes an audit row of its own (method EGRESS, route "egress-denied <host>:<port>",
- * outcome "denied", at the time the host logged it), so an operator sees in one table what an agent tried.
+ * the running sandbox. The change itself is an audit row (PUT .../egress with its outcome). Refusals are audit rows
+ * of their own as soon as the pool sees them (egress-denial-audit.ts: method EGRESS, route "egress-denied
+ * <host>:<port>", at the time the host logged it), whether or not anyone calls these routes; reading them here
+ * adds no row twice (the pool counts each refusal once, whichever read saw it first).
  */
-import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { FastifyInstance } from "fastify";
 import { ZodError } from "zod";
 import type { Sandbox } from "../../runtime/index";
 import type { SandboxEgress } from "../../runtime/api/schemas";
@@ -14,32 +15,9 @@ import { withCallerSandbox } from "../caller";
 import { apiRoute } from "../route";
 
 export async function egressPlugin(app: FastifyInstance): Promise<void> {
-  /** Per sandbox: how many of its denials are in the audit log already. */
-  const audited = new Map<string, number>();
+  const describe = async (sandbox: Sandbox): Promise<SandboxEgress> => ({ policy: sandbox.egressPolicy, denials: await sandbox.egressDenials() });
 
-  const describe = async (request: FastifyRequest, sandbox: Sandbox): Promise<SandboxEgress> => {
-    const denials = await sandbox.egressDenials();
-    const seen = audited.get(sandbox.name) ?? 0;
-    for (const denial of denials.slice(seen)) {
-      app.sandfleet.audit.record(
-        {
-          keyId: request.audit.key?.id,
-          sandboxId: sandbox.name,
-          endpointId: sandbox.endpointId,
-          method: "EGRESS",
-          route: `egress-denied ${denial.host}:${denial.port}`,
-          status: 403,
-          outcome: "denied",
-          durationMs: 0,
-        },
-        Date.parse(denial.time) || Date.now(),
-      );
-    }
-    audited.set(sandbox.name, denials.length);
-    return { policy: sandbox.egressPolicy, denials };
-  };
-
-  apiRoute(app, API_ROUTES.getEgress, async ({ params, request }) => withCallerSandbox(request, params.id!, (sandbox) => describe(request, sandbox)));
+  apiRoute(app, API_ROUTES.getEgress, async ({ params, request }) => withCallerSandbox(request, params.id!, describe));
   apiRoute(app, API_ROUTES.setEgress, async ({ params, body, request }) =>
     withCallerSandbox(request, params.id!, async (sandbox) => {
       try {
@@ -51,7 +29,7 @@ export async function egressPlugin(app: FastifyInstance): Promise<void> {
         }
         throw err;
       }
-      return describe(request, sandbox);
+      return describe(sandbox);
     }),
   );
 }

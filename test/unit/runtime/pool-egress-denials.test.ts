@@ -1,65 +1,12 @@
 /**
  * Denied egress is counted and announced without anyone reading it: the pool reads the denial log of each leased
  * sandbox with egress on every health round, and once more after its release, and shares one count with
- * Sandbox.egressDenials(). The Docker layer is replaced through the pool's seams (PoolDependencies): each fake
- * session has a denial log the test appends to, as the host's proxy would, and counts the reads of it (each one
- * an archive read on a real host).
+ * Sandbox.egressDenials(). The Docker layer is replaced through the pool's seams (support/fake-egress-engine.ts):
+ * each fake session has a denial log the test appends to, as the host's proxy would, and counts the reads of it.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { createPool } from "../../../runtime/index";
-import type { EgressDenial, Pool, Sandbox } from "../../../runtime/index";
-import type { PoolEndpointClient, PoolSession } from "../../../runtime/pool/session";
-import { unitEndpoint, unitRegistry } from "./support/registry-fixture";
-
-const registry = unitRegistry([unitEndpoint("ws-1")]);
-const client: PoolEndpointClient = { id: "ws-1", ping: async () => undefined, listContainers: async () => [], removeContainer: async () => undefined, close: () => undefined };
-const PROFILES = {
-  agent: { image: "curl", egress: { mode: "allowlist" as const, hosts: ["api.example.com"], ports: [443] } },
-  offline: { image: "curl" },
-};
-
-interface FakeLog {
-  lines: EgressDenial[];
-  reads: number;
-  /** Makes the next reads fail (the host does not answer) while set. */
-  failing: Error | undefined;
-  /** Delay of each read, ms. */
-  delayMs: number;
-  destroyed: boolean;
-}
-
-function fakeEngine() {
-  const logs = new Map<string, FakeLog>(); // by container name
-  let n = 0;
-  const startSession = async (_c: PoolEndpointClient, profile: { egress: { mode: string } }, _l: Record<string, string>, o: { name: string }): Promise<PoolSession> => {
-    const log: FakeLog = { lines: [], reads: 0, failing: undefined, delayMs: 0, destroyed: false };
-    logs.set(o.name, log);
-    return {
-      containerId: `c${++n}`,
-      endpointId: "ws-1",
-      usesShellChannel: true,
-      exec: async (argv) => ({ exitCode: 0, stdout: argv.join(" "), stderr: "", durationMs: 0, timedOut: false }),
-      putFile: async () => undefined,
-      healthy: () => !log.destroyed,
-      // Like SandboxSession: [] without egress, the whole log (as read at that moment) otherwise.
-      egressDenials: async () => {
-        if (profile.egress.mode === "none") return [];
-        log.reads += 1;
-        const snapshot = [...log.lines];
-        if (log.delayMs) await new Promise((r) => setTimeout(r, log.delayMs));
-        if (log.failing) throw log.failing;
-        return snapshot;
-      },
-      destroy: async () => {
-        await new Promise((r) => setTimeout(r, 5));
-        log.destroyed = true;
-      },
-    };
-  };
-  return { logs, startSession };
-}
-
-const denial = (host: string, port: number, method = "GET"): EgressDenial => ({ time: new Date().toISOString(), host, port, method });
+import type { Pool } from "../../../runtime/index";
+import { denial, poolWithDenialLogs } from "./support/fake-egress-engine";
 
 async function deniedTotal(pool: Pool, profile = "agent"): Promise<number> {
   const metric = await pool.metrics.registry.getSingleMetric("sandfleet_pool_egress_denied_total")!.get();
@@ -86,15 +33,12 @@ describe("denied egress, seen without a read", () => {
     pool = undefined;
   });
 
-  async function start(healthIntervalMs = 60_000) {
-    const engine = fakeEngine();
-    pool = await createPool(
-      { registry, poolId: "unit-denials", minIdle: 0, profiles: PROFILES, defaultProfile: "agent", healthIntervalMs, healthTimeoutMs: 50, closeGraceMs: 0 },
-      { remoteClient: () => client, startSession: engine.startSession, env: {} },
-    );
+  async function start(healthIntervalMs?: number) {
+    const started = await poolWithDenialLogs("unit-denials", healthIntervalMs);
+    pool = started.pool;
     const events: { sandbox: string; denials: string[] }[] = [];
     pool.onEgressDenied((sandbox, denials) => events.push({ sandbox: sandbox.name, denials: denials.map((d) => `${d.method} ${d.host}:${d.port}`) }));
-    return { pool, engine, events, log: (s: Sandbox) => engine.logs.get(s.name)! };
+    return { pool, events, log: started.log };
   }
 
   it("announces and counts a leased sandbox's refusals on the health interval, with nobody calling egressDenials()", async () => {
