@@ -10,6 +10,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { renderCloudConfig } from "../../../cloud-init";
 import { hostConfig } from "../../support/cloud-init-fixtures";
 import { renderedFile } from "../../support/cloud-init-files";
+import { EGRESS_BRIDGE } from "../../../runtime/sandbox/egress-host";
 
 const isRoot = process.getuid?.() === 0;
 const scratch = mkdtempSync(join(tmpdir(), "sf-netfilter-"));
@@ -105,5 +106,77 @@ kill $L $C $T`;
     expect(before).toContain("2001:db8:1::2 open");
     expect(after).toMatch(/fd00:2::2 closed/);
     expect(after).toContain("2001:db8:1::2 open");
+  });
+  it("leaves a sandbox on the IPv4-only egress bridge no IPv6 path but ICMPv6 to the host, even if the bridge had IPv6", () => {
+    // Worst case: the egress network is created without --ipv6 (egress-proxy.ts), so Docker gives its sandboxes no
+    // IPv6 address or route; here the bridge and two "sandboxes" get ULA addresses and a default route anyway, and
+    // a router beyond the host has a public (documentation) address. Real packets, before and after the workspace
+    // host's DOCKER-USER script and host firewall.
+    const userData = renderCloudConfig(hostConfig("workspace"));
+    const script = renderedFile(userData, "/usr/local/sbin/sandfleet-docker-user").content;
+    const firewall = join(scratch, "firewall-ipv6.nft");
+    writeFileSync(firewall, renderedFile(userData, "/etc/sandfleet/firewall.nft").content);
+    const connect = (ns: string, address: string, port: number) =>
+      `nsenter -t ${ns} -n python3 -c 'import socket
+s=socket.socket(socket.AF_INET6); s.settimeout(2)
+try: s.connect(("${address}", ${port})); print("tcp ${address}:${port} open")
+except OSError as e: print("tcp ${address}:${port} closed (%s)" % (e.errno or "timeout"))'`;
+    const echo = (ns: string, address: string) =>
+      `nsenter -t ${ns} -n python3 -c 'import socket
+s=socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6); s.settimeout(2)
+s.sendto(bytes([128, 0, 0, 0, 0, 1, 0, 1]), ("${address}", 0))
+try:
+    while s.recvfrom(128)[0][0] != 129: pass
+    print("icmpv6 echo ${address} answered")
+except OSError: print("icmpv6 echo ${address} unanswered")'`;
+    const listen = (ns: string, port: number) =>
+      `nsenter -t ${ns} -n python3 -c 'import socket,time; s=socket.socket(socket.AF_INET6); s.bind(("::", ${port})); s.listen(8); time.sleep(25)' &`;
+    const sandbox = (ns: string, n: number) =>
+      `ip link add v${n} type veth peer name p${n} && ip link set v${n} master ${EGRESS_BRIDGE} up && ip link set p${n} netns ${ns}
+nsenter -t ${ns} -n sh -c 'ip link set lo up && ip link set p${n} up && ip addr add fd00:1::${n}/64 dev p${n} nodad && ip -6 route add default via fd00:1::1'`;
+    const probe = [connect("$C", "2001:db8:1::2", 8080), connect("$C", "fd00:1::3", 8080), connect("$C", "fd00:1::1", 3128), connect("$C", "fd00:1::1", 22), echo("$C", "fd00:1::1")].join("\n");
+    const snippet = `set -e
+unshare -n sleep 30 & C=$!
+unshare -n sleep 30 & D=$!
+unshare -n sleep 30 & T=$!
+sleep 0.3
+sysctl -q -w net.ipv6.conf.all.forwarding=1
+ip link set lo up
+ip link add ${EGRESS_BRIDGE} type bridge && ip link set ${EGRESS_BRIDGE} up && ip addr add fd00:1::1/64 dev ${EGRESS_BRIDGE} nodad
+${sandbox("$C", 2)}
+${sandbox("$D", 3)}
+ip link add d0 type veth peer name d1 && ip link set d0 up && ip addr add 2001:db8:1::1/64 dev d0 nodad && ip link set d1 netns $T
+nsenter -t $T -n sh -c 'ip link set lo up && ip link set d1 up && ip addr add 2001:db8:1::2/64 dev d1 nodad && ip -6 route add default via 2001:db8:1::1'
+${listen("$T", 8080)}
+${listen("$D", 8080)}
+${listen("$$", 3128)}
+${listen("$$", 22)}
+# Every listener up before the first probe (python starts slowly on a busy machine).
+for pair in $T:8080 $D:8080 $$:3128 $$:22; do
+  for _ in $(seq 100); do nsenter -t \${pair%:*} -n ss -ltnH "sport = :\${pair#*:}" | grep -q . && break; sleep 0.1; done
+done
+echo BEFORE
+${probe}
+"$F" >/dev/null
+nft -f ${firewall}
+echo AFTER
+${probe}
+kill $C $D $T`;
+    const [before, after] = inNetns(script, snippet).split("AFTER");
+    // Positive controls: without the rules, every path is open.
+    expect(before).toContain("tcp 2001:db8:1::2:8080 open");
+    expect(before).toContain("tcp fd00:1::3:8080 open");
+    expect(before).toContain("tcp fd00:1::1:3128 open");
+    expect(after!.trim().split("\n")).toEqual([
+      // Forwarded from the egress bridge: DOCKER-USER (ip6tables) rejects it (EACCES: ICMPv6 administratively prohibited).
+      "tcp 2001:db8:1::2:8080 closed (13)",
+      // Another sandbox on the same bridge: bridged frames pass ip6tables too (br_netfilter), and are rejected alike.
+      "tcp fd00:1::3:8080 closed (13)",
+      // The host itself: its firewall admits from the bridge only IPv4 to the proxy's address; IPv6 is dropped.
+      "tcp fd00:1::1:3128 closed (timeout)",
+      "tcp fd00:1::1:22 closed (timeout)",
+      // What is left: ICMPv6 to the host (accepted on every interface: neighbour discovery needs it).
+      "icmpv6 echo fd00:1::1 answered",
+    ]);
   });
 });
