@@ -24,19 +24,21 @@ const hasNodeSqlite = major! > 22 || (major === 22 && minor! >= 5);
 const LIMITS = { concurrentSandboxes: 4, maxLeaseMs: 600_000, requestsPerSecond: 100 };
 
 describe.skipIf(!hasNodeSqlite)("egress refusals in the service's audit log", () => {
-  const dir = mkdtempSync(join(tmpdir(), "sf-egress-audit-"));
+  let dir: string | undefined;
   let pool: Pool | undefined;
   let db: DatabaseSync | undefined;
   afterEach(async () => {
     await pool?.close();
     db?.close();
     pool = db = undefined;
-    rmSync(dir, { recursive: true, force: true });
+    if (dir) rmSync(dir, { recursive: true, force: true });
+    dir = undefined;
   });
 
   async function service() {
     const started = await poolWithDenialLogs("unit-egress-audit");
     pool = started.pool;
+    dir = mkdtempSync(join(tmpdir(), "sf-egress-audit-"));
     db = openServiceDatabase(dir);
     const keys = new ApiKeys(db);
     const leases = new SandboxLeases(pool, db);
