@@ -155,6 +155,8 @@ ${listen("$$", 22)}
 for pair in $T:8080 $D:8080 $$:3128 $$:22; do
   for _ in $(seq 100); do nsenter -t \${pair%:*} -n ss -ltnH "sport = :\${pair#*:}" | grep -q . && break; sleep 0.1; done
 done
+# And every path found (neighbour discovery on fresh links can take a retransmit): the controls below then hold.
+for _ in $(seq 10); do (${connect("$C", "2001:db8:1::2", 8080)}; ${connect("$C", "fd00:1::3", 8080)}) | grep -c open | grep -qx 2 && break; done
 echo BEFORE
 ${probe}
 "$F" >/dev/null
