@@ -44,6 +44,14 @@ export function firewallRuleset(config: HostCloudConfig): string {
     "    ct state established,related accept",
     "    ct state invalid drop",
     '    iif "lo" accept',
+    ...(config.role === "workspace"
+      ? [
+          "    # Sandboxes with an egress policy: their proxy, on the egress bridge's own address, and nothing else of this",
+          "    # host (no ICMP, no DHCP client ports, no IPv6): before the rules below, which hold for every interface.",
+          `    iifname "${EGRESS_BRIDGE}" ip saddr ${EGRESS_SUBNET} ip daddr ${EGRESS_GATEWAY} tcp dport ${EGRESS_PROXY_PORT} accept`,
+          `    iifname "${EGRESS_BRIDGE}" drop`,
+        ]
+      : []),
     "    # ICMP for path MTU discovery and diagnostics; ICMPv6 also carries neighbour discovery.",
     "    ip protocol icmp accept",
     "    ip6 nexthdr ipv6-icmp accept",
@@ -61,12 +69,6 @@ export function firewallRuleset(config: HostCloudConfig): string {
             ? `    # Public services of this host, on its own address and on ${config.extraIpv4Addresses.join(", ")} alike.`
             : "    # Public services of this host.",
           `    tcp dport { ${config.publicPorts.join(", ")} } accept`,
-        ]
-      : []),
-    ...(config.role === "workspace"
-      ? [
-          "    # Sandboxes with an egress policy: their proxy, on the egress bridge's own address, and nothing else.",
-          `    iifname "${EGRESS_BRIDGE}" ip saddr ${EGRESS_SUBNET} ip daddr ${EGRESS_GATEWAY} tcp dport ${EGRESS_PROXY_PORT} accept`,
         ]
       : []),
     "  }",

@@ -107,7 +107,7 @@ kill $L $C $T`;
     expect(after).toMatch(/fd00:2::2 closed/);
     expect(after).toContain("2001:db8:1::2 open");
   });
-  it("leaves a sandbox on the IPv4-only egress bridge no IPv6 path but ICMPv6 to the host, even if the bridge had IPv6", () => {
+  it("leaves a sandbox on the IPv4-only egress bridge no IPv6 path at all, not even ICMPv6 to the host, even if the bridge had IPv6", () => {
     // Worst case: the egress network is created without --ipv6 (egress-proxy.ts), so Docker gives its sandboxes no
     // IPv6 address or route; here the bridge and two "sandboxes" get ULA addresses and a default route anyway, and
     // a router beyond the host has a public (documentation) address. Real packets, before and after the workspace
@@ -169,6 +169,7 @@ kill $C $D $T`;
     expect(before).toContain("tcp 2001:db8:1::2:8080 open");
     expect(before).toContain("tcp fd00:1::3:8080 open");
     expect(before).toContain("tcp fd00:1::1:3128 open");
+    expect(before).toContain("icmpv6 echo fd00:1::1 answered");
     expect(after!.trim().split("\n")).toEqual([
       // Forwarded from the egress bridge: DOCKER-USER (ip6tables) rejects it (EACCES: ICMPv6 administratively prohibited).
       "tcp 2001:db8:1::2:8080 closed (13)",
@@ -177,8 +178,9 @@ kill $C $D $T`;
       // The host itself: its firewall admits from the bridge only IPv4 to the proxy's address; IPv6 is dropped.
       "tcp fd00:1::1:3128 closed (timeout)",
       "tcp fd00:1::1:22 closed (timeout)",
-      // What is left: ICMPv6 to the host (accepted on every interface: neighbour discovery needs it).
-      "icmpv6 echo fd00:1::1 answered",
+      // Not even ICMPv6: the host drops everything from the egress bridge but IPv4 to the proxy, before the rules
+      // (ICMP, DHCP replies) that hold for its other interfaces.
+      "icmpv6 echo fd00:1::1 unanswered",
     ]);
   });
 });
