@@ -10,7 +10,7 @@
  * mirrors serve trixie too: see debian-sources.ts).
  */
 import { createHash } from "node:crypto";
-import { spawn, spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, mkdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -19,6 +19,7 @@ import { TARGET_DEBIAN } from "../cloud-init/debian-release";
 import { DockerStreamDemuxer } from "../runtime/docker/multiplexed-stream";
 import { debianSourcesFile, DebianMirrors, machineDebianMirrors } from "./debian-sources";
 import { fleetLabels, LABEL_BASE, LABEL_MANAGED, LABEL_RECIPE } from "./labels";
+import { runProcess } from "./run-process";
 import type { Progress } from "./progress";
 
 export const TEST_HOST_IMAGE_REPO = "sandfleet-local/test-host";
@@ -180,7 +181,7 @@ async function debootstrapImport(docker: Docker, mirrors: DebianMirrors, tag: st
   const dir = mkdtempSync(join(tmpdir(), "sandfleet-rootfs-"));
   try {
     progress.info(`image: debootstrap --variant=minbase ${TARGET_DEBIAN.codename} from ${mirrors.archive} (about a minute)`);
-    const result = spawnSync("debootstrap", ["--variant=minbase", TARGET_DEBIAN.codename, dir, mirrors.archive], { encoding: "utf8" });
+    const result = await runProcess("debootstrap", ["--variant=minbase", TARGET_DEBIAN.codename, dir, mirrors.archive]);
     if (result.status !== 0) {
       throw new Error(`debootstrap failed (exit ${result.status}): ${(result.stderr || result.stdout).slice(-2000)}`);
     }

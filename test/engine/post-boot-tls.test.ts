@@ -10,6 +10,7 @@ import { request } from "node:https";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createHash } from "node:crypto";
+import { runProcess } from "../../local/run-process";
 import { DOCKER_TLS_DROP_IN, firewallRuleset, firewallRulesetBlock, parsePostBootResult, POST_BOOT_SCRIPT_LOCAL_PATH, renderCloudConfig } from "../../cloud-init";
 import { RUNSC_WRAPPER_PATH } from "../../cloud-init/gvisor";
 import { issueDockerTls, LocalDockerTls } from "../../components/tls/local-issuer";
@@ -65,10 +66,10 @@ describe.skipIf(!support.ok)("the post-boot TLS script, run against a real docke
   const tlsFile = (name: string) => join(root, "etc/docker/tls", name);
   const daemonJsonPath = () => join(root, "etc/docker/daemon.json");
 
-  function runScript(
+  async function runScript(
     input: string,
     options: { role?: "workspace" | "platform"; cloudInitExit?: number; listen?: string[]; waitOnly?: boolean; firewall?: boolean; dataVolume?: { device: string; mountPoint: string } } = {},
-  ): ScriptRun {
+  ): Promise<ScriptRun> {
     const mode = [
       ...(options.waitOnly
         ? ["--wait-only", ...(options.listen ?? []).flatMap((address) => ["--listen-address", address])]
@@ -76,12 +77,13 @@ describe.skipIf(!support.ok)("the post-boot TLS script, run against a real docke
       ...(options.firewall ? ["--firewall"] : []),
       ...(options.dataVolume ? ["--data-device", options.dataVolume.device, "--data-mount", options.dataVolume.mountPoint] : []),
     ];
-    const result = spawnSync(
+    // Asynchronous: a run can take over a minute on a busy machine, and a worker whose event loop is blocked that
+    // long fails vitest's RPC to the main process ("Timeout calling onTaskUpdate"), which ends the whole run.
+    const result = await runProcess(
       "bash",
       [POST_BOOT_SCRIPT_LOCAL_PATH, "--role", options.role ?? "workspace", ...mode],
       {
         input,
-        encoding: "utf8",
         timeout: 120_000,
         env: {
           ...process.env,
@@ -150,35 +152,35 @@ describe.skipIf(!support.ok)("the post-boot TLS script, run against a real docke
     rmSync(root, { recursive: true, force: true });
   });
 
-  it("refuses a bundle that is not CA, server certificate, server key, and installs nothing", () => {
-    const run = runScript(tls.ca.certPem + tls.servers["ws-test"]!.certPem);
+  it("refuses a bundle that is not CA, server certificate, server key, and installs nothing", async () => {
+    const run = await runScript(tls.ca.certPem + tls.servers["ws-test"]!.certPem);
     expect(run.status).toBe(1);
     expect(run.stderr).toContain("expected 3 PEM blocks on stdin");
     expect(existsSync(tlsFile("server-key.pem"))).toBe(false);
   });
 
-  it("refuses a server key that does not belong to the server certificate", () => {
-    const run = runScript(tls.ca.certPem + tls.servers["ws-test"]!.certPem + tls.client.keyPem);
+  it("refuses a server key that does not belong to the server certificate", async () => {
+    const run = await runScript(tls.ca.certPem + tls.servers["ws-test"]!.certPem + tls.client.keyPem);
     expect(run.status).toBe(1);
     expect(run.stderr).toContain("the server private key does not belong to the server certificate");
   });
 
-  it("refuses a server certificate from another CA than the one sent with it", () => {
-    const run = runScript(tls.ca.certPem + otherCa.servers["ws-test"]!.certPem + otherCa.servers["ws-test"]!.keyPem);
+  it("refuses a server certificate from another CA than the one sent with it", async () => {
+    const run = await runScript(tls.ca.certPem + otherCa.servers["ws-test"]!.certPem + otherCa.servers["ws-test"]!.keyPem);
     expect(run.status).toBe(1);
     expect(run.stderr).toContain("not signed by the CA certificate");
   });
 
-  it("stops when cloud-init failed, before any key is written", () => {
-    const run = runScript(bundle(tls), { cloudInitExit: 1 });
+  it("stops when cloud-init failed, before any key is written", async () => {
+    const run = await runScript(bundle(tls), { cloudInitExit: 1 });
     expect(run.status).toBe(1);
     expect(run.stderr).toContain("cloud-init failed");
     expect(existsSync(tlsFile("server-key.pem"))).toBe(false);
     expect(existsSync(join(root, DOCKER_TLS_DROP_IN))).toBe(false);
   });
 
-  it("goes on after cloud-init's recoverable errors, opens the mTLS listener and reports runsc", () => {
-    const run = runScript(bundle(tls), { cloudInitExit: 2 });
+  it("goes on after cloud-init's recoverable errors, opens the mTLS listener and reports runsc", async () => {
+    const run = await runScript(bundle(tls), { cloudInitExit: 2 });
     expect(run.status, run.stderr).toBe(0);
     expect(run.stderr).toContain("recoverable errors");
     const lastLine = run.stdout.trimEnd().split("\n").at(-1)!;
@@ -229,7 +231,7 @@ describe.skipIf(!support.ok)("the post-boot TLS script, run against a real docke
   });
 
   it("listens on every given address (private and public), each with mutual TLS, and on no other", async () => {
-    const run = runScript(bundle(tls), { listen: ["127.0.0.1", "127.0.0.2", "127.0.0.1"] });
+    const run = await runScript(bundle(tls), { listen: ["127.0.0.1", "127.0.0.2", "127.0.0.1"] });
     expect(run.status, run.stderr).toBe(0);
     expect(parsePostBootResult(run.stdout)?.tlsListeners).toEqual([`127.0.0.1:${port}`, `127.0.0.2:${port}`]);
     const execStart = readFileSync(join(root, DOCKER_TLS_DROP_IN), "utf8").split("\n").filter((l) => l.startsWith("ExecStart=")).at(-1)!;
@@ -243,9 +245,9 @@ describe.skipIf(!support.ok)("the post-boot TLS script, run against a real docke
     await expect(getVersion(port, client, "127.0.0.3")).rejects.toThrow(/ECONNREFUSED/);
   });
 
-  it("refuses 0.0.0.0 among several listen addresses before touching anything", () => {
+  it("refuses 0.0.0.0 among several listen addresses before touching anything", async () => {
     const before = readFileSync(join(root, DOCKER_TLS_DROP_IN), "utf8");
-    const run = runScript(bundle(tls), { listen: ["127.0.0.1", "0.0.0.0"] });
+    const run = await runScript(bundle(tls), { listen: ["127.0.0.1", "0.0.0.0"] });
     expect(run.status).toBe(1);
     expect(run.stderr).toContain("0.0.0.0 would expose the Docker API on every interface");
     expect(readFileSync(join(root, DOCKER_TLS_DROP_IN), "utf8")).toBe(before);
@@ -253,7 +255,7 @@ describe.skipIf(!support.ok)("the post-boot TLS script, run against a real docke
 
   it("rotates on a re-run: new files, dockerd restarted, the old client refused and the new one served", async () => {
     const rotated = await issueDockerTls({ stack: "post-boot", servers: [{ serverName: "ws-test", privateIp: "127.0.0.1" }] });
-    const run = runScript(bundle(rotated));
+    const run = await runScript(bundle(rotated));
     expect(run.status, run.stderr).toBe(0);
     expect(readFileSync(tlsFile("ca.pem"), "utf8")).toBe(rotated.ca.certPem.trimEnd() + "\n");
     const fresh = await getVersion(port, { ca: rotated.ca.certPem, cert: rotated.client.certPem, key: rotated.client.keyPem });
@@ -262,16 +264,16 @@ describe.skipIf(!support.ok)("the post-boot TLS script, run against a real docke
     tls = rotated;
   });
 
-  it("fails a workspace whose default runtime is not runsc, and accepts runc on a platform server", () => {
+  it("fails a workspace whose default runtime is not runsc, and accepts runc on a platform server", async () => {
     const daemonJson = JSON.parse(readFileSync(daemonJsonPath(), "utf8"));
     writeFileSync(daemonJsonPath(), JSON.stringify({ ...daemonJson, "default-runtime": "runc" }));
     try {
-      const workspace = runScript(bundle(tls));
+      const workspace = await runScript(bundle(tls));
       expect(workspace.status).toBe(1);
       expect(workspace.stderr).toContain("dockerd's default runtime is 'runc', expected 'runsc' on a workspace server");
       expect(workspace.stdout).not.toContain("SANDFLEET_POST_BOOT_OK");
 
-      const platform = runScript(bundle(tls), { role: "platform" });
+      const platform = await runScript(bundle(tls), { role: "platform" });
       expect(platform.status, platform.stderr).toBe(0);
       expect(parsePostBootResult(platform.stdout)?.defaultRuntime).toBe("runc");
     } finally {
@@ -279,16 +281,16 @@ describe.skipIf(!support.ok)("the post-boot TLS script, run against a real docke
     }
   });
 
-  it("in wait-only mode (the platform), fails on a failed cloud-init and otherwise reports readiness, writing nothing", () => {
+  it("in wait-only mode (the platform), fails on a failed cloud-init and otherwise reports readiness, writing nothing", async () => {
     const tlsDir = () => execFileSync("ls", ["-lA", "--time-style=full-iso", join(root, "etc/docker/tls")], { encoding: "utf8" });
     const before = { tls: tlsDir(), dropIn: readFileSync(join(root, DOCKER_TLS_DROP_IN), "utf8"), pid: readFileSync(join(root, "docker.pid"), "utf8") };
 
-    const failed = runScript("", { role: "platform", waitOnly: true, cloudInitExit: 1 });
+    const failed = await runScript("", { role: "platform", waitOnly: true, cloudInitExit: 1 });
     expect(failed.status).toBe(1);
     expect(failed.stderr).toContain("cloud-init failed");
     expect(failed.stdout).not.toContain("SANDFLEET_POST_BOOT_OK");
 
-    const ready = runScript("", { role: "platform", waitOnly: true });
+    const ready = await runScript("", { role: "platform", waitOnly: true });
     expect(ready.status, ready.stderr).toBe(0);
     // The previous test left dockerd running with runc as default, which a platform accepts; the report says what runs.
     const running = execFileSync("docker", ["-H", `unix://${root}/docker.sock`, "info", "--format", "{{.DefaultRuntime}}"], { encoding: "utf8" }).trim();
@@ -297,8 +299,8 @@ describe.skipIf(!support.ok)("the post-boot TLS script, run against a real docke
     expect({ tls: tlsDir(), dropIn: readFileSync(join(root, DOCKER_TLS_DROP_IN), "utf8"), pid: readFileSync(join(root, "docker.pid"), "utf8") }).toEqual(before);
   });
 
-  it("refuses listen addresses in wait-only mode, which opens no listener", () => {
-    const run = runScript("", { role: "platform", waitOnly: true, listen: ["127.0.0.1"] });
+  it("refuses listen addresses in wait-only mode, which opens no listener", async () => {
+    const run = await runScript("", { role: "platform", waitOnly: true, listen: ["127.0.0.1"] });
     expect(run.status).toBe(1);
     expect(run.stderr).toContain("--wait-only opens no listener");
   });
@@ -309,10 +311,10 @@ describe.skipIf(!support.ok)("the post-boot TLS script, run against a real docke
     const clearNftLog = () => rmSync(join(root, "nft.log"), { force: true });
     const workspaceRules = (adminCidr: string) => firewallRuleset({ ...hostConfig("workspace", "distro"), adminCidrs: [adminCidr] });
 
-    it("checks the rendered ruleset with nft -c, installs it by rename and loads it in one nft -f, reporting its digest", () => {
+    it("checks the rendered ruleset with nft -c, installs it by rename and loads it in one nft -f, reporting its digest", async () => {
       clearNftLog();
       const rules = workspaceRules("198.51.100.0/24");
-      const run = runScript(bundle(tls) + firewallRulesetBlock(rules), { firewall: true });
+      const run = await runScript(bundle(tls) + firewallRulesetBlock(rules), { firewall: true });
       expect(run.status, run.stderr).toBe(0);
       expect(readFileSync(rulesPath(), "utf8")).toBe(rules);
       expect(statSync(rulesPath()).mode & 0o777).toBe(0o644);
@@ -321,11 +323,11 @@ describe.skipIf(!support.ok)("the post-boot TLS script, run against a real docke
       expect(existsSync(`${rulesPath()}.new`)).toBe(false);
     });
 
-    it("keeps the current ruleset and loads nothing when nft -c refuses the new one", () => {
+    it("keeps the current ruleset and loads nothing when nft -c refuses the new one", async () => {
       const current = readFileSync(rulesPath(), "utf8");
       clearNftLog();
       const broken = workspaceRules("198.51.100.0/24").replace("198.51.100.0/24", "198.51.100.0/33");
-      const run = runScript(bundle(tls) + firewallRulesetBlock(broken), { firewall: true });
+      const run = await runScript(bundle(tls) + firewallRulesetBlock(broken), { firewall: true });
       expect(run.status).toBe(1);
       expect(run.stderr).toContain("nft -c refused the new ruleset; the host keeps its current firewall");
       expect(run.stderr).toContain("Prefix length 33 is invalid");
@@ -334,27 +336,27 @@ describe.skipIf(!support.ok)("the post-boot TLS script, run against a real docke
       expect(existsSync(`${rulesPath()}.new`)).toBe(false);
     });
 
-    it("refuses --firewall without the ruleset block last on stdin, before touching anything", () => {
+    it("refuses --firewall without the ruleset block last on stdin, before touching anything", async () => {
       clearNftLog();
-      const run = runScript(bundle(tls), { firewall: true });
+      const run = await runScript(bundle(tls), { firewall: true });
       expect(run.status).toBe(1);
       expect(run.stderr).toContain("the last block on stdin must be the nftables ruleset");
       expect(nftCalls()).toEqual([]);
     });
 
-    it("in wait-only mode (the platform) loads the ruleset alone from stdin without restarting dockerd or writing TLS files", () => {
+    it("in wait-only mode (the platform) loads the ruleset alone from stdin without restarting dockerd or writing TLS files", async () => {
       const pid = readFileSync(join(root, "docker.pid"), "utf8");
       const tlsDir = execFileSync("ls", ["-lA", "--time-style=full-iso", join(root, "etc/docker/tls")], { encoding: "utf8" });
       clearNftLog();
       const rules = firewallRuleset({ ...hostConfig("platform", "distro"), adminCidrs: ["192.0.2.0/24"] });
-      const run = runScript(firewallRulesetBlock(rules), { role: "platform", waitOnly: true, firewall: true });
+      const run = await runScript(firewallRulesetBlock(rules), { role: "platform", waitOnly: true, firewall: true });
       expect(run.status, run.stderr).toBe(0);
       expect(readFileSync(rulesPath(), "utf8")).toBe(rules);
       expect(nftCalls()).toEqual([`-c -f ${rulesPath()}.new`, `-f ${rulesPath()}`]);
       expect(readFileSync(join(root, "docker.pid"), "utf8")).toBe(pid);
       expect(execFileSync("ls", ["-lA", "--time-style=full-iso", join(root, "etc/docker/tls")], { encoding: "utf8" })).toBe(tlsDir);
       // Key material has no place on a wait-only run's stdin.
-      const withKeys = runScript(bundle(tls) + firewallRulesetBlock(rules), { role: "platform", waitOnly: true, firewall: true });
+      const withKeys = await runScript(bundle(tls) + firewallRulesetBlock(rules), { role: "platform", waitOnly: true, firewall: true });
       expect(withKeys.status).toBe(1);
       expect(withKeys.stderr).toContain("--wait-only installs no TLS material");
     });
@@ -396,10 +398,10 @@ describe.skipIf(!support.ok)("the post-boot TLS script, run against a real docke
       rmSync(image(), { force: true });
     });
 
-    it("fails the step when nothing, or something else, is mounted at the mount point, saying why and what to do", () => {
+    it("fails the step when nothing, or something else, is mounted at the mount point, saying why and what to do", async () => {
       attachVolume(["mkfs.ext4", "-q"], 64);
       spawnSync("umount", [mounted()]);
-      const missing = runScript("", { role: "platform", waitOnly: true, dataVolume: { device: device(), mountPoint } });
+      const missing = await runScript("", { role: "platform", waitOnly: true, dataVolume: { device: device(), mountPoint } });
       expect(missing.status).toBe(1);
       expect(missing.stderr).toContain(`the data volume ${device()} is not mounted at ${mountPoint} (nothing is mounted there; the device exists)`);
       expect(missing.stderr).toContain("Docker's data would go to the root disk. Attach the volume and reboot the server");
@@ -407,7 +409,7 @@ describe.skipIf(!support.ok)("the post-boot TLS script, run against a real docke
 
       execFileSync("mount", ["-t", "tmpfs", "tmpfs", mounted()]);
       try {
-        const other = runScript("", { role: "platform", waitOnly: true, dataVolume: { device: device(), mountPoint } });
+        const other = await runScript("", { role: "platform", waitOnly: true, dataVolume: { device: device(), mountPoint } });
         expect(other.status).toBe(1);
         expect(other.stderr).toContain("(tmpfs is mounted there; the device exists)");
       } finally {
@@ -415,9 +417,9 @@ describe.skipIf(!support.ok)("the post-boot TLS script, run against a real docke
       }
     });
 
-    it("grows an XFS data volume online to its device's new size, and reports the size", () => {
+    it("grows an XFS data volume online to its device's new size, and reports the size", async () => {
       attachVolume(["mkfs.xfs", "-q"], 300);
-      const first = runScript("", { role: "platform", waitOnly: true, dataVolume: { device: device(), mountPoint } });
+      const first = await runScript("", { role: "platform", waitOnly: true, dataVolume: { device: device(), mountPoint } });
       expect(first.status, first.stderr).toBe(0);
       expect(parsePostBootResult(first.stdout)?.dataVolume?.mount).toBe(mountPoint);
       const before = sizeOf(first);
@@ -425,7 +427,7 @@ describe.skipIf(!support.ok)("the post-boot TLS script, run against a real docke
       expect(before).toBeLessThan(300 * 2 ** 20);
 
       growDevice(600);
-      const grown = runScript("", { role: "platform", waitOnly: true, dataVolume: { device: device(), mountPoint } });
+      const grown = await runScript("", { role: "platform", waitOnly: true, dataVolume: { device: device(), mountPoint } });
       expect(grown.status, grown.stderr).toBe(0);
       expect(sizeOf(grown)).toBeGreaterThan(500 * 2 ** 20);
     });
@@ -434,12 +436,12 @@ describe.skipIf(!support.ok)("the post-boot TLS script, run against a real docke
     // (ENVIRONMENT.md), real servers have it. The XFS case above grows online here.
     const capBnd = BigInt(`0x${/^CapBnd:\s*([0-9a-f]+)$/m.exec(readFileSync("/proc/self/status", "utf8"))?.[1] ?? "0"}`);
     const hasSysResource = (capBnd >> 24n) & 1n;
-    it.skipIf(!hasSysResource)("grows an ext4 data volume (what cloud-init formats) online to its device's new size", () => {
+    it.skipIf(!hasSysResource)("grows an ext4 data volume (what cloud-init formats) online to its device's new size", async () => {
       attachVolume(["mkfs.ext4", "-q"], 64);
-      const first = runScript("", { role: "platform", waitOnly: true, dataVolume: { device: device(), mountPoint } });
+      const first = await runScript("", { role: "platform", waitOnly: true, dataVolume: { device: device(), mountPoint } });
       expect(first.status, first.stderr).toBe(0);
       growDevice(128);
-      const grown = runScript("", { role: "platform", waitOnly: true, dataVolume: { device: device(), mountPoint } });
+      const grown = await runScript("", { role: "platform", waitOnly: true, dataVolume: { device: device(), mountPoint } });
       expect(grown.status, grown.stderr).toBe(0);
       expect(sizeOf(grown)).toBeGreaterThan(sizeOf(first) + 50 * 2 ** 20);
     });
