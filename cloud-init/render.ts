@@ -24,6 +24,7 @@ import { kernelHardeningFragment } from "./kernel-hardening";
 import { loginPolicyFragment } from "./login-policy";
 import { validateHostCloudConfig } from "./validate";
 import { volumeFragment } from "./volume";
+import { workspaceDisksFragment } from "./workspace-disks";
 
 /**
  * The fragments of a host, in the order their bootstrap steps run. Both roles get every fragment; what
@@ -43,6 +44,7 @@ export function hostFragments(config: HostCloudConfig): CloudConfigFragment[] {
     kernelHardeningFragment(),
     loginPolicyFragment(),
     dockerFragment(config),
+    workspaceDisksFragment(config),
     engineInstallFragment(config.docker),
     auditRulesFragment(config.docker),
     dockerUserFragment(config),

@@ -5,6 +5,7 @@
  *
  * Ports are published on 127.0.0.1 only (random host ports): 22 for the post-boot step, 2376 for the pool.
  */
+import { existsSync } from "node:fs";
 import Docker from "dockerode";
 import { singleFileTar } from "../runtime/docker/single-file-tar";
 import { execInContainer } from "./container-exec";
@@ -183,6 +184,17 @@ export async function bootHost(options: BootHostOptions): Promise<BootedHost> {
   const volume = dockerVolumeName(fleet, spec.name);
   await docker.createVolume({ Name: volume, Labels: labels });
   const privileges = privilegeHostConfig(options.mode);
+  // Workspace hosts mount each quota'd workspace's ext4 image on a loop device (cloud-init/workspace-disks.ts):
+  // loop-control and the loop block devices (major 7). The nodes of /dev/loopN are created inside as needed (a
+  // container's /dev is not a devtmpfs); the devices are the engine machine's kernel's, shared by every test host,
+  // and a mount's loop device detaches itself when the host's mount namespace goes.
+  const loopDevices: Docker.HostConfig =
+    spec.role === "workspace" && existsSync("/dev/loop-control")
+      ? {
+          Devices: [{ PathOnHost: "/dev/loop-control", PathInContainer: "/dev/loop-control", CgroupPermissions: "rwm" }],
+          DeviceCgroupRules: ["b 7:* rwm"],
+        }
+      : {};
   const container = await docker.createContainer({
     name,
     Image: options.image,
@@ -194,6 +206,7 @@ export async function bootHost(options: BootHostOptions): Promise<BootedHost> {
     ExposedPorts: { "22/tcp": {}, "2376/tcp": {}, ...(spec.role === "platform" ? { "443/tcp": {} } : {}) },
     HostConfig: {
       ...privileges,
+      ...loopDevices,
       Binds: [...(privileges.Binds ?? []), `${volume}:/var/lib/docker`],
       NetworkMode: network.name,
       PortBindings: {

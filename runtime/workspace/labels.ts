@@ -20,18 +20,19 @@ export const WORKSPACE_LABELS = {
   profile: "dev.sandfleet.workspace.profile",
   quotaGb: "dev.sandfleet.workspace.quota-gb",
   createdAt: "dev.sandfleet.workspace.created-at",
-  /** "data" on the volume, "run" on the running container, "io" on the never-started archive helper. */
+  /** "data" on the volume, "run" on the running container, "io" on the never-started archive helper, "disk" on the host disk helper. */
   role: "dev.sandfleet.workspace.role",
   /** Prefix of the user's own labels. */
   userPrefix: "dev.sandfleet.workspace.label.",
 } as const;
 
-export type WorkspaceRole = "data" | "run" | "io";
+export type WorkspaceRole = "data" | "run" | "io" | "disk";
 
 /** Docker names of a workspace's resources (one volume, at most one running container, a short-lived io helper). */
 export const workspaceVolumeName = (id: string) => `sandfleet-ws-${id}`;
 export const workspaceContainerName = (id: string) => `sandfleet-ws-${id}`;
 export const workspaceIoContainerName = (id: string) => `sandfleet-ws-${id}-io`;
+export const workspaceHostDiskContainerName = (id: string) => `sandfleet-ws-${id}-disk`;
 
 /**
  * The data volume's mount in every container of the workspace. NoCopy: on an empty volume Docker would otherwise

@@ -168,7 +168,7 @@ export class Workspaces {
       await this.#sessions.get(record.id)?.destroy();
       this.#sessions.delete(record.id);
       await client.removeContainer(workspaceContainerName(record.id)).catch(() => undefined);
-      await removeWorkspaceVolume(client, record.id).catch(() => undefined);
+      await removeWorkspaceVolume(client, record, profile.image, { hostDisk: record.quotaGb > 0 }).catch(() => undefined);
       this.#store.remove(record.id);
       throw err;
     }
@@ -191,7 +191,7 @@ export class Workspaces {
     if (info.state === "unavailable" && info.reason?.includes("not in the registry")) return info;
     const endpoint = this.#access.endpoint(record.endpointId);
     if (endpoint && endpoint.state !== "unresponsive") {
-      const used = await workspaceDiskUsed(asEndpointClient(endpoint), record.id).catch(() => undefined);
+      const used = await workspaceDiskUsed(asEndpointClient(endpoint), record, this.#helperImage(record)).catch(() => undefined);
       if (used !== undefined) info.diskUsedBytes = used;
     }
     return info;
@@ -315,7 +315,7 @@ export class Workspaces {
       await this.#sessions.get(record.id)?.destroy();
       this.#sessions.delete(record.id);
       await client.removeContainer(workspaceContainerName(record.id));
-      if (!options.keepData) await removeWorkspaceVolume(client, record.id);
+      if (!options.keepData) await removeWorkspaceVolume(client, record, this.#helperImage(record));
       this.#store.remove(record.id);
       void this.#access.recount(record.endpointId).catch(() => undefined);
     });
@@ -483,6 +483,13 @@ export class Workspaces {
 
   #profile(record: WorkspaceRecord): SandboxProfile {
     return this.#access.profiles[record.profile]!;
+  }
+
+  /** The image of the host disk helper (host-disk.ts): the workspace's profile's, or any configured one's once it is gone. */
+  #helperImage(record: WorkspaceRecord): string {
+    const profile = this.#access.profiles[record.profile] ?? Object.values(this.#access.profiles)[0];
+    if (!profile) throw new WorkspaceUnavailableError(`workspace "${record.name}": the pool has no profile whose image could run the host disk helper`);
+    return profile.image;
   }
 
   #record(owner: string, name: string): WorkspaceRecord {

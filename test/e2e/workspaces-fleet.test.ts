@@ -6,11 +6,17 @@
  * the same volume. The host side is checked as well: the file belongs to the remapped workspace user, and runsc's
  * gofer and sandbox run as the remapped root without any supplementary group (cloud-init/gvisor.ts says why).
  *
+ * Disk quotas are the host's (cloud-init/workspace-disks.ts): each workspace's volume binds a directory of its own
+ * ext4 image, loop-mounted on the host. A workspace that writes past its quota gets ENOSPC, its neighbour on the same
+ * host still writes, and the host's disks barely move; the image is mounted again at boot, before dockerd, so the data
+ * is there after the reboot; delete removes image, mount and loop device, keepData keeps them.
+ *
  * The pool dials the host at its private address and 2376, as the platform does (platformRegistry): a reboot keeps
  * that address, while the engine's published loopback port changes when the test host's container restarts.
  *
  * Run alone with: flock /tmp/sf/e2e.lock npx vitest run test/e2e/workspaces-fleet.test.ts
  */
+import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -45,6 +51,8 @@ describe.skipIf(skip)("persistent workspaces on a userns-remapped workspace host
   let pool: Pool | undefined;
   let workspaces: Workspaces | undefined;
   let workspaceId = "";
+  /** The size of the file that filled the quota'd workspace (read back after the reboot). */
+  let fillBytes = 0;
 
   const inHost = async (script: string) => {
     const result = await execInContainer(docker.getContainer(host.containerId), ["sh", "-c", script], { timeoutMs: 60_000 });
@@ -52,7 +60,11 @@ describe.skipIf(skip)("persistent workspaces on a userns-remapped workspace host
     return result.stdout.trim();
   };
   const endpointState = () => Object.values(pool!.status().byEndpoint)[0]?.state;
-  const volumeData = () => `/var/lib/docker/${REMAP_BASE}.${REMAP_BASE}/volumes/sandfleet-ws-${workspaceId}/_data`;
+  /** The workspace's files on the host: the `data` directory of its disk image's mount (the volume binds it). */
+  const volumeData = (id = workspaceId) => `/var/lib/sandfleet/workspace-mounts/${id}/data`;
+  const diskImage = (id: string) => `/var/lib/docker/sandfleet-workspace-disks/${id}.img`;
+  /** Loop devices of this machine's kernel backed by a workspace image (shared by every test host: must end empty). */
+  const machineLoops = () => execFileSync("losetup", ["--list", "--noheadings", "--output", "NAME,BACK-FILE"], { encoding: "utf8" }).split("\n").filter((l) => l.includes("sandfleet-workspace-disks"));
   const workspaceContainers = () => inHost(`docker ps -a --filter label=${WORKSPACE_LABELS.id}=${workspaceId} --filter label=${WORKSPACE_LABELS.role}=run --format '{{.State}}'`);
 
   beforeAll(async () => {
@@ -75,12 +87,14 @@ describe.skipIf(skip)("persistent workspaces on a userns-remapped workspace host
   }, 240_000);
 
   afterAll(async () => {
-    await workspaces?.delete("alice", "notes").catch(() => undefined);
+    for (const name of ["notes", "plain", "filler", "kept"]) await workspaces?.delete("alice", name).catch(() => undefined);
     await workspaces?.close().catch(() => undefined);
     await pool?.close().catch(() => undefined);
     if (fleet) await downFleet({ fleet: FLEET, stateDir, docker }).catch(() => undefined);
     else await removeFleetResources(docker, FLEET).catch(() => undefined);
     rmSync(scratch, { recursive: true, force: true });
+    // The host's mounts went with its container; their loop devices (the machine's) detached themselves.
+    expect(machineLoops()).toEqual([]);
   }, 120_000);
 
   it("runs the workspace under gVisor on the remapped engine: a file written, stopped, started, read back", async () => {
@@ -108,6 +122,63 @@ describe.skipIf(skip)("persistent workspaces on a userns-remapped workspace host
     expect(read, read.stderr).toMatchObject({ exitCode: 0, stdout: "hello\n" });
   });
 
+  it("enforces the quota on the host: writing past it gets ENOSPC, a neighbour still writes, the host's disks barely move", async () => {
+    // What the host disk costs a create and a delete: a plain volume's first, then the quota'd one's.
+    let t = Date.now();
+    await workspaces!.create({ name: "plain", owner: "alice", quotaGb: 0, labels: {} }, { start: false });
+    const plainCreateMs = Date.now() - t;
+    t = Date.now();
+    await workspaces!.delete("alice", "plain");
+    const plainDeleteMs = Date.now() - t;
+    t = Date.now();
+    const filler = await workspaces!.create({ name: "filler", owner: "alice", quotaGb: 1 }, { start: false });
+    progress.info(`create (no start): quotaGb 0 ${plainCreateMs} ms, quotaGb 1 ${Date.now() - t} ms; delete of the plain one ${plainDeleteMs} ms`);
+    const mount = volumeData(filler.id).replace(/\/data$/, "");
+    expect(await inHost(`findmnt -n -o FSTYPE,OPTIONS ${mount}`)).toMatch(/^ext4\s+rw,nosuid,nodev,.*discard/);
+    const size = Number(await inHost(`df -B1 --output=size ${mount} | tail -n 1`));
+    expect(size).toBeGreaterThan(900 * 2 ** 20);
+    expect(size).toBeLessThanOrEqual(2 ** 30);
+
+    const started = Date.now();
+    const fill = await workspaces!.exec("alice", "filler", ["sh", "-c", "dd if=/dev/zero of=fill bs=1M count=1536; echo dd-exit=$?"], { timeoutMs: 240_000 });
+    progress.info(`dd past a 1 GiB quota under gVisor: ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    expect(fill.stdout).toMatch(/dd-exit=1\n$/);
+    expect(fill.stderr).toMatch(/No space left on device/);
+    const written = Number(await inHost(`stat -c %s ${volumeData(filler.id)}/fill`));
+    fillBytes = written;
+    expect(written).toBeGreaterThan(900 * 2 ** 20);
+    expect(written).toBeLessThanOrEqual(2 ** 30);
+    const inspectStarted = Date.now();
+    const inspected = await workspaces!.inspect("alice", "filler");
+    progress.info(`inspect of a quota'd workspace (its filesystem's df through the helper): ${Date.now() - inspectStarted} ms`);
+    expect(inspected.diskUsedBytes).toBeGreaterThan(900 * 2 ** 20);
+
+    // The full workspace cannot write 8 MiB more (a few blocks may be left over from dd's last write); its neighbour
+    // on the same host can.
+    const more = await workspaces!.exec("alice", "filler", ["sh", "-c", "dd if=/dev/zero of=more bs=1M count=8"]);
+    expect(more.exitCode).not.toBe(0);
+    expect(more.stderr).toMatch(/No space left on device/);
+    const neighbour = await workspaces!.exec("alice", "notes", ["sh", "-c", "dd if=/dev/zero of=neighbour bs=1M count=20 2>&1 && cat note.txt"]);
+    expect(neighbour, neighbour.stderr).toMatchObject({ exitCode: 0 });
+    expect(neighbour.stdout).toMatch(/hello\n$/);
+
+    // The root disk did not take the data (du -x stays off the mounted images; the mount points hold nothing), and
+    // the data volume holds the image, which is sparse and no larger than the quota and its metadata.
+    expect(Number(await inHost("du -sxB1 /var/lib/sandfleet/workspace-mounts | cut -f1"))).toBeLessThan(1 * 2 ** 20);
+    const imageBytes = Number(await inHost(`du -B1 ${diskImage(filler.id)} | cut -f1`));
+    expect(imageBytes).toBeGreaterThanOrEqual(written);
+    expect(imageBytes).toBeLessThan(2 ** 30 + 64 * 2 ** 20);
+
+    // Survives stop and start: the file is still there, the disk still full.
+    await workspaces!.stop("alice", "filler");
+    const again = await workspaces!.exec("alice", "filler", ["sh", "-c", "stat -c %s fill; df -k . | tail -n 1"]);
+    expect(again.stdout.split("\n")[0]).toBe(String(written));
+    // Inside, `df /workspace` is the workspace's own filesystem: its quota, not the host's disk.
+    const kBlocks = Number(again.stdout.split("\n")[1]?.trim().split(/\s+/)[1]);
+    expect(kBlocks).toBeGreaterThan(900 * 1024);
+    expect(kBlocks).toBeLessThanOrEqual(1024 * 1024);
+  }, 300_000);
+
   it("keeps the data over a reboot of the host: the workspace comes back stopped and its next exec reads the file", async () => {
     expect(await workspaceContainers()).toBe("running");
     const rebootStarted = Date.now();
@@ -126,5 +197,34 @@ describe.skipIf(skip)("persistent workspaces on a userns-remapped workspace host
     progress.info(`after the reboot: stopped -> first exec output in ${Date.now() - firstExec} ms`);
     expect(await workspaceContainers()).toBe("running");
     expect((await workspaces!.inspect("alice", "notes")).state).toBe("running");
-  });
+
+    // The boot unit mounted both images before dockerd; the full workspace is still full.
+    expect(await inHost("systemctl is-active sandfleet-workspace-disks.service")).toBe("active");
+    expect(await inHost("findmnt -n -o FSTYPE -T /var/lib/sandfleet/workspace-mounts/" + workspaceId)).toBe("ext4");
+    const filler = workspaces!.get("alice", "filler");
+    const full = await workspaces!.exec("alice", "filler", ["sh", "-c", "stat -c %s fill && dd if=/dev/zero of=more2 bs=1M count=8"]);
+    expect(full.stdout).toBe(`${fillBytes}\n`);
+    expect(full.exitCode).not.toBe(0);
+    expect(full.stderr).toMatch(/No space left on device/);
+    expect(await inHost(`test -f ${diskImage(filler.id)} && echo present`)).toBe("present");
+  }, 180_000);
+
+  it("delete removes the image, its mount and loop device; keepData keeps them for a reconcile to adopt", async () => {
+    const filler = workspaces!.get("alice", "filler");
+    const t = Date.now();
+    await workspaces!.delete("alice", "filler");
+    progress.info(`delete of a quota'd workspace (running; container, volume, disk): ${Date.now() - t} ms`);
+    expect(await inHost(`test -e ${diskImage(filler.id)} || echo gone; findmnt -n ${volumeData(filler.id).replace(/\/data$/, "")} || echo unmounted; losetup --list --noheadings | grep -c ${filler.id} || true`)).toBe("gone\nunmounted\n0");
+
+    const kept = await workspaces!.create({ name: "kept", owner: "alice", quotaGb: 1 });
+    await workspaces!.exec("alice", "kept", ["sh", "-c", "echo still > k.txt"]);
+    await workspaces!.delete("alice", "kept", { keepData: true });
+    expect(await inHost(`cat ${volumeData(kept.id)}/k.txt`)).toBe("still");
+    const report = await workspaces!.reconcile();
+    expect(report.fixes).toEqual([expect.objectContaining({ workspaceId: kept.id, action: "adopted-volume" })]);
+    const read = await workspaces!.exec("alice", "kept", ["cat", "k.txt"]);
+    expect(read, read.stderr).toMatchObject({ exitCode: 0, stdout: "still\n" });
+    await workspaces!.delete("alice", "kept");
+    expect(await inHost(`test -e ${diskImage(kept.id)} || echo gone`)).toBe("gone");
+  }, 120_000);
 });

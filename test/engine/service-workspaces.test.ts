@@ -57,14 +57,14 @@ describe.skipIf(!support.ok)("sandfleet workspaces against the sandbox service",
   });
 
   it("create, write, stop, start, read back with the CLI; survives a service restart", async () => {
-    const created = sandfleet(["create", "proj", "--quota-gb", "3", "--label", "team=blue"]);
+    const created = sandfleet(["create", "proj", "--quota-gb", "0", "--label", "team=blue"]);
     expect(created.status, created.stderr).toBe(0);
     expect(created.stdout).toMatch(/^proj running on test-swa \(data at \/workspace\)/);
     const write = exec("proj", ["sh", "-c", "echo persisted > f.txt; uname -r"]);
     expect(write.stdout).toBe("4.4.0\n");
     expect(write.status).toBe(0);
     expect(sandfleet(["stop", "proj"]).stdout).toBe("proj stopped\n");
-    expect(sandfleet(["list"]).stdout).toMatch(/proj\s+stopped\s+test-swa\s+default\s+3\s/);
+    expect(sandfleet(["list"]).stdout).toMatch(/proj\s+stopped\s+test-swa\s+default\s+0\s/);
     expect(sandfleet(["start", "proj"]).stdout).toBe("proj running\n");
     expect(exec("proj", ["cat", "f.txt"]).stdout).toBe("persisted\n");
     const failing = exec("proj", ["sh", "-c", "echo no >&2; exit 7"]);
@@ -80,7 +80,7 @@ describe.skipIf(!support.ok)("sandfleet workspaces against the sandbox service",
     const again = new SandboxApiClient({ url: service.url, key: service.key, ca: service.ca });
     try {
       const info = await again.getWorkspace("proj");
-      expect(info).toMatchObject({ state: "stopped", endpointId: "test-swa", quotaGb: 3, labels: { team: "blue" } });
+      expect(info).toMatchObject({ state: "stopped", endpointId: "test-swa", quotaGb: 0, labels: { team: "blue" } });
       expect(info.diskUsedBytes).toBeGreaterThan(0);
       expect(service.log()).toContain("workspace reconcile: removed-container");
       expect((await again.workspaceExec("proj", { argv: ["cat", "/workspace/f.txt"] })).stdout).toBe("persisted\n");
@@ -104,7 +104,7 @@ describe.skipIf(!support.ok)("sandfleet workspaces against the sandbox service",
     expect(sandfleet(["delete", "proj"], otherKey).stderr).toContain("HTTP 404");
     expect(sandfleet(["stop", "proj"], otherKey).stderr).toContain("HTTP 404");
     // Its own "proj" is a different workspace.
-    expect(sandfleet(["create", "proj"], otherKey).status).toBe(0);
+    expect(sandfleet(["create", "proj", "--quota-gb", "0"], otherKey).status).toBe(0);
     expect(exec("proj", ["sh", "-c", "cat f.txt 2>/dev/null || echo empty"], otherKey).stdout).toBe("empty\n");
     expect(sandfleet(["delete", "proj"], otherKey).stdout).toBe("deleted proj\n");
     expect(exec("proj", ["cat", "f.txt"]).stdout).toBe("persisted\n");
@@ -120,7 +120,7 @@ describe.skipIf(!support.ok)("sandfleet workspaces against the sandbox service",
   });
 
   it("a workspace streams exec output, runs a PTY shell and moves files and directories, each starting it when stopped", async () => {
-    const created = await admin.createWorkspace({ name: "io", start: false });
+    const created = await admin.createWorkspace({ name: "io", quotaGb: 0, start: false });
     expect(created.state).toBe("stopped");
 
     // Streamed exec on a stopped workspace: it starts, and the first chunk comes before the command ends.
@@ -244,7 +244,7 @@ describe.skipIf(!support.ok)("sandfleet workspaces against the sandbox service",
     expect(tarList).toContain("workspace/f.txt");
     expect(sandfleet(["delete", "proj"]).stdout).toBe("deleted proj\n");
     expect(exec("proj", ["true"]).stderr).toContain("HTTP 404");
-    const restored = sandfleet(["restore", "proj-copy", "--from", tarFile]);
+    const restored = sandfleet(["restore", "proj-copy", "--from", tarFile, "--quota-gb", "0"]);
     expect(restored.status, restored.stderr).toBe(0);
     expect(exec("proj-copy", ["cat", "f.txt"]).stdout).toBe("persisted\n");
     expect(sandfleet(["delete", "proj-copy"]).status).toBe(0);

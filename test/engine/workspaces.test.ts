@@ -21,6 +21,8 @@ import { BUSYBOX_IMAGE, ensureBusyboxImage } from "../support/images";
 import { waitFor } from "../support/wait-for";
 
 const support = dockerdSupport();
+// quotaGb 0 (a plain volume) except where a test says otherwise: these engines are not sandfleet hosts and have no
+// host disk script, so a quota cannot be enforced on them (the last test checks that it is refused, not ignored).
 const profiles = { default: { image: BUSYBOX_IMAGE, runtime: "runsc" as const }, missing: { image: "sandfleet-test/not-loaded:1", runtime: "runsc" as const } };
 
 describe.skipIf(!support.ok)("persistent workspaces on real engines", () => {
@@ -49,8 +51,8 @@ describe.skipIf(!support.ok)("persistent workspaces on real engines", () => {
     const ws = new Workspaces(pool, { idleStopMs: 0 });
     await ws.start();
     try {
-      const created = await ws.create({ name: "notes", owner: "alice", quotaGb: 2, labels: { team: "blue" } });
-      expect(created).toMatchObject({ name: "notes", owner: "alice", state: "running", mountPath: "/workspace", quotaGb: 2, labels: { team: "blue" } });
+      const created = await ws.create({ name: "notes", owner: "alice", quotaGb: 0, labels: { team: "blue" } });
+      expect(created).toMatchObject({ name: "notes", owner: "alice", state: "running", mountPath: "/workspace", quotaGb: 0, labels: { team: "blue" } });
       const write = await ws.exec("alice", "notes", ["sh", "-c", "pwd; id -u; uname -r; echo hello > note.txt; dd if=/dev/zero of=blob bs=1024 count=512 2>/dev/null"]);
       expect(write, write.stderr).toMatchObject({ exitCode: 0, stdout: "/workspace\n65534\n4.4.0\n" });
       const host = daemonOf(created.endpointId);
@@ -80,13 +82,13 @@ describe.skipIf(!support.ok)("persistent workspaces on real engines", () => {
   it("keeps owners apart: the same name for two owners, and another owner's workspace is not found", async () => {
     const ws = new Workspaces(pool, { idleStopMs: 0 });
     try {
-      await ws.create({ name: "shared-name", owner: "alice" });
-      await ws.create({ name: "shared-name", owner: "bob" });
+      await ws.create({ name: "shared-name", owner: "alice", quotaGb: 0 });
+      await ws.create({ name: "shared-name", owner: "bob", quotaGb: 0 });
       await ws.exec("alice", "shared-name", ["sh", "-c", "echo alice > who"]);
       await ws.exec("bob", "shared-name", ["sh", "-c", "echo bob > who"]);
       expect((await ws.exec("alice", "shared-name", ["cat", "who"])).stdout).toBe("alice\n");
       expect(ws.list("bob").map((w) => w.owner)).toEqual(["bob"]);
-      await ws.create({ name: "private", owner: "alice" }, { start: false });
+      await ws.create({ name: "private", owner: "alice", quotaGb: 0 }, { start: false });
       await expect(ws.exec("bob", "private", ["true"])).rejects.toBeInstanceOf(WorkspaceNotFoundError);
       await expect(ws.delete("bob", "private")).rejects.toBeInstanceOf(WorkspaceNotFoundError);
       for (const [owner, name] of [["alice", "shared-name"], ["bob", "shared-name"], ["alice", "private"]] as const) await ws.delete(owner, name);
@@ -95,17 +97,34 @@ describe.skipIf(!support.ok)("persistent workspaces on real engines", () => {
     }
   });
 
+  it("refuses a quota on a host that cannot enforce it (no disk script), naming the fix, and leaves nothing behind", async () => {
+    const ws = new Workspaces(pool, { idleStopMs: 0 });
+    try {
+      const failed = await ws.create({ name: "quota", owner: "alice", quotaGb: 1 }).catch((e) => e);
+      expect(failed, String(failed?.stack)).toBeInstanceOf(WorkspaceUnavailableError);
+      // This machine's PID 1 is no sandfleet host: either the script is missing or the helper cannot enter it.
+      expect(String(failed.message)).toMatch(/^endpoint test-ws[ab] cannot enforce disk quotas: .*quotaGb 1 cannot be enforced there; re-provision the host .* or create the workspace with quotaGb: 0/);
+      expect(ws.list()).toEqual([]);
+      for (const d of daemons) {
+        expect((await d.docker.listVolumes({ filters: { label: [WORKSPACE_LABELS.id] } })).Volumes ?? []).toEqual([]);
+        expect(await d.docker.listContainers({ all: true, filters: { label: [WORKSPACE_LABELS.id] } })).toEqual([]);
+      }
+    } finally {
+      await ws.close();
+    }
+  });
+
   it("a failed create (image missing on the host) leaves no volume, container or record", async () => {
     const ws = new Workspaces(pool, { idleStopMs: 0 });
     try {
-      const failed = await ws.create({ name: "broken", owner: "alice", profile: "missing" }).catch((e) => e);
+      const failed = await ws.create({ name: "broken", owner: "alice", profile: "missing", quotaGb: 0 }).catch((e) => e);
       expect(failed, String(failed?.stack)).toMatchObject({ code: "IMAGE_NOT_FOUND" });
       expect(ws.list()).toEqual([]);
       for (const d of daemons) {
         expect((await d.docker.listVolumes({ filters: { label: [WORKSPACE_LABELS.id] } })).Volumes ?? []).toEqual([]);
         expect(await d.docker.listContainers({ all: true, filters: { label: [WORKSPACE_LABELS.id] } })).toEqual([]);
       }
-      await expect(ws.create({ name: "Bad Name", owner: "alice" })).rejects.toThrow(/name: must be 1-63 lower-case/);
+      await expect(ws.create({ name: "Bad Name", owner: "alice", quotaGb: 0 })).rejects.toThrow(/name: must be 1-63 lower-case/);
     } finally {
       await ws.close();
     }
@@ -114,7 +133,7 @@ describe.skipIf(!support.ok)("persistent workspaces on real engines", () => {
   it("survives a dockerd restart and a restarted manager: the file is read back, stray containers are removed", async () => {
     const store = new MemoryWorkspaceStore();
     const first = new Workspaces(pool, { store, idleStopMs: 0 });
-    const created = await first.create({ name: "durable", owner: "carol" });
+    const created = await first.create({ name: "durable", owner: "carol", quotaGb: 0 });
     await first.exec("carol", "durable", ["sh", "-c", "echo kept > kept.txt"]);
     const host = daemonOf(created.endpointId);
     await host.terminate();
@@ -139,13 +158,13 @@ describe.skipIf(!support.ok)("persistent workspaces on real engines", () => {
   it("snapshots a workspace as a tar, deletes it, restores it into a new workspace and reads it back", async () => {
     const ws = new Workspaces(pool, { idleStopMs: 0 });
     try {
-      await ws.create({ name: "origin", owner: "dave" });
+      await ws.create({ name: "origin", owner: "dave", quotaGb: 0 });
       await ws.exec("dave", "origin", ["sh", "-c", "mkdir -p d && echo one > d/a.txt && chmod 600 d/a.txt"]);
       await ws.stop("dave", "origin");
       const tar = await ws.snapshot("dave", "origin"); // stopped: read from the host side
       expect(tar.subarray(0, 100).toString("utf8")).toMatch(/^workspace\//);
       await ws.delete("dave", "origin");
-      const copy = await ws.create({ name: "copy", owner: "dave" }, { restoreFrom: tar });
+      const copy = await ws.create({ name: "copy", owner: "dave", quotaGb: 0 }, { restoreFrom: tar });
       expect((await ws.exec("dave", "copy", ["sh", "-c", "cat d/a.txt; stat -c '%a %u' d/a.txt"])).stdout).toBe("one\n600 65534\n");
       expect(copy.name).toBe("copy");
       await ws.delete("dave", "copy");
@@ -158,7 +177,7 @@ describe.skipIf(!support.ok)("persistent workspaces on real engines", () => {
     const ws = new Workspaces(pool, { idleStopMs: 1_500, idleCheckMs: 200 });
     await ws.start();
     try {
-      const created = await ws.create({ name: "sleepy", owner: "erin" });
+      const created = await ws.create({ name: "sleepy", owner: "erin", quotaGb: 0 });
       await ws.exec("erin", "sleepy", ["sh", "-c", "echo zz > z"]);
       await waitFor(() => ws.list("erin")[0]!.state === "stopped", 10_000);
       // Docker may list the container as "removing" for a moment after its name is free.
@@ -250,7 +269,7 @@ describe.skipIf(!support.ok)("persistent workspaces on real engines", () => {
     const store = new MemoryWorkspaceStore();
     const ws = new Workspaces(pool, { store, idleStopMs: 0 });
     try {
-      const pinned = (name: string) => ({ name, owner: "frank", affinity: { matchExpressions: [{ key: "sandfleet.dev/endpoint", operator: "In" as const, values: ["test-wsb"] }] } });
+      const pinned = (name: string) => ({ name, owner: "frank", quotaGb: 0, affinity: { matchExpressions: [{ key: "sandfleet.dev/endpoint", operator: "In" as const, values: ["test-wsb"] }] } });
       await ws.create(pinned("on-b"));
       await ws.exec("frank", "on-b", ["sh", "-c", "echo b > b.txt"]);
       await ws.stop("frank", "on-b");
