@@ -69,7 +69,7 @@ describe.skipIf(!support.ok)("idle auto-stop through the sandbox service", () =>
   });
 
   it("a streamed exec silent for 3x idleStopMs keeps streaming in the same container; the stop comes idleStopMs after its end", async () => {
-    const created = await client.createWorkspace({ name: "streaming" });
+    const created = await client.createWorkspace({ name: "streaming", quotaGb: 0 });
     const container = await containerIds(created.id);
     const t0 = performance.now();
     const events: { at: number; type: string; data?: string; exitCode?: number }[] = [];
@@ -92,7 +92,7 @@ describe.skipIf(!support.ok)("idle auto-stop through the sandbox service", () =>
   });
 
   it("a PTY shell left untouched for 3x idleStopMs still answers in the same container; the stop comes idleStopMs after it exits", async () => {
-    const created = await client.createWorkspace({ name: "typing" });
+    const created = await client.createWorkspace({ name: "typing", quotaGb: 0 });
     const container = await containerIds(created.id);
     const shell = await openShell("typing");
     shell.send("echo one-$((1+1))\n");
@@ -114,7 +114,7 @@ describe.skipIf(!support.ok)("idle auto-stop through the sandbox service", () =>
   });
 
   it("a client that goes away ends its operation: a cut streamed exec and a closed shell (its program ignoring EOF) let the workspace stop", async () => {
-    await client.createWorkspace({ name: "left" });
+    await client.createWorkspace({ name: "left", quotaGb: 0 });
     // A streamed exec the client stops reading after its first line: the connection closes, the command is killed.
     for await (const event of client.workspaceExecStream("left", { argv: ["sh", "-c", "echo go; sleep 600"] })) {
       expect(event).toEqual({ type: "stdout", data: "go\n" });
