@@ -195,7 +195,7 @@ describe.skipIf(!support.ok)("persistent workspaces on real engines", () => {
     const ws = new Workspaces(pool, { idleStopMs, idleCheckMs: 200, stopGraceSeconds: 1 });
     await ws.start();
     try {
-      const created = await ws.create({ name: "long-exec", owner: "gina" });
+      const created = await ws.create({ name: "long-exec", owner: "gina", quotaGb: 0 });
       const host = daemonOf(created.endpointId);
       const container = await containerIdsOf(host, created.id);
       const started = Date.now();
@@ -235,7 +235,7 @@ describe.skipIf(!support.ok)("persistent workspaces on real engines", () => {
     const ws = new Workspaces(pool, { store: new SweepHookStore(), idleStopMs: 1_500, idleCheckMs: 100, stopGraceSeconds: 1, now: () => clock });
     await ws.start();
     try {
-      const created = await ws.create({ name: "racy", owner: "hank" });
+      const created = await ws.create({ name: "racy", owner: "hank", quotaGb: 0 });
       await ws.exec("hank", "racy", ["sh", "-c", "echo kept > k.txt"]);
       const host = daemonOf(created.endpointId);
       const first = await containerIdsOf(host, created.id);
